@@ -1,1 +1,25 @@
-//! Shared helpers for the end-to-end tests.
+//! Shared helpers for the end-to-end tests of `packer` and `launcher`.
+//!
+//! The tests drive the release binaries the Makefile builds (`make test`
+//! exports `BPFC_BIN_DIR` and `BPFC_EXAMPLES_DIR`) against the running kernel:
+//! they pack the example programs, run the packed tools as root (with
+//! `/sys/kernel/btf` hidden where the embedded BTF must be used), trigger the
+//! traced actions and check the decoded events.
+//!
+//! - [`paths`]: where the binaries, the example objects and the sample
+//!   btfhub archive are;
+//! - [`privilege`]: root checks (a skip outside CI, a failure in CI), the
+//!   lock that serialises BPF tests, tracefs;
+//! - [`process`]: running commands with bounded waits, hidden BTF, an
+//!   unprivileged user, and interrupting long-running tools;
+//! - [`events`]: parsing the launcher's table and JSON output.
+
+pub mod events;
+pub mod paths;
+pub mod privilege;
+pub mod process;
+
+pub use events::{json_events, table_rows, Row};
+pub use paths::{archive, example, launcher, packer, Tmp};
+pub use privilege::{bpf_lock, in_ci, root_or_skip};
+pub use process::{as_nobody, hidden_btf, run, trigger_until_seen, Finished, Running};
