@@ -1,0 +1,577 @@
+//! The payload: `package.json` plus one minimised BTF per kernel
+//! (FORMAT.md §2), and the other inputs readers accept (FORMAT.md §5).
+
+use std::{
+    collections::{BTreeMap, HashMap},
+    io::Read,
+    sync::Arc,
+};
+
+use flate2::{read::GzDecoder, write::GzEncoder, Compression};
+use tar::{Archive, EntryType, Header};
+
+use crate::{identity::KernelId, package::Package, Error};
+
+/// Name of the package member.
+pub const PACKAGE_JSON: &str = "package.json";
+/// The largest decompressed payload a reader accepts.
+pub const MAX_PAYLOAD_SIZE: u64 = 1 << 30;
+/// The largest single member a reader accepts.
+pub const MAX_MEMBER_SIZE: u64 = 256 << 20;
+
+/// A parsed payload.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Payload {
+    /// `package.json`.
+    pub package: Package,
+    /// Minimised BTF per kernel; identical BTFs share one allocation after
+    /// reading.
+    pub btfs: BTreeMap<KernelId, Arc<[u8]>>,
+}
+
+impl Payload {
+    /// A payload with no BTFs.
+    pub fn new(package: Package) -> Payload {
+        Payload {
+            package,
+            btfs: BTreeMap::new(),
+        }
+    }
+
+    /// The number of distinct BTF blobs (what the tar stores as regular
+    /// files).
+    pub fn unique_btf_count(&self) -> usize {
+        let mut seen: HashMap<&[u8], ()> = HashMap::new();
+        for btf in self.btfs.values() {
+            seen.insert(btf, ());
+        }
+        seen.len()
+    }
+
+    /// The uncompressed tar (FORMAT.md §2): `package.json` first, then the
+    /// BTFs sorted by member path, byte-identical BTFs after the first one
+    /// stored as hard links; mtime 0, uid/gid 0, mode 0644. The same
+    /// payload always gives the same bytes. ecli reads this form.
+    pub fn to_tar(&self) -> Result<Vec<u8>, Error> {
+        let mut builder = tar::Builder::new(Vec::new());
+        append_file(&mut builder, PACKAGE_JSON, &self.package.to_json())?;
+
+        let mut members: Vec<(String, &Arc<[u8]>)> = self
+            .btfs
+            .iter()
+            .map(|(kernel, btf)| (kernel.archive_path(), btf))
+            .collect();
+        members.sort_by(|a, b| a.0.cmp(&b.0));
+
+        let mut first_with_bytes: HashMap<&[u8], &str> = HashMap::new();
+        for (path, btf) in &members {
+            match first_with_bytes.get(&btf[..]) {
+                Some(target) => append_hard_link(&mut builder, path, target)?,
+                None => {
+                    append_file(&mut builder, path, btf)?;
+                    first_with_bytes.insert(btf, path);
+                }
+            }
+        }
+        builder.into_inner().map_err(Error::TarWrite)
+    }
+
+    /// The gzip-compressed tar, the form embedded in a packed tool.
+    pub fn to_tar_gz(&self) -> Result<Vec<u8>, Error> {
+        let tar = self.to_tar()?;
+        let mut gz = GzEncoder::new(Vec::new(), Compression::best());
+        std::io::Write::write_all(&mut gz, &tar).map_err(Error::TarWrite)?;
+        gz.finish().map_err(Error::TarWrite)
+    }
+
+    /// Reads a payload in any accepted form: `package.json` alone (first
+    /// non-blank byte `{`), a gzip-compressed tar (magic `1f 8b`) or an
+    /// uncompressed tar. Member names may start with `./`; directory
+    /// entries and members other than `package.json` and
+    /// `btfhub-archive/**.btf` are ignored; hard links resolve to the bytes
+    /// of the earlier member they name.
+    pub fn from_bytes(bytes: &[u8]) -> Result<Payload, Error> {
+        if bytes.starts_with(&[0x1f, 0x8b]) {
+            let tar = gunzip_bounded(bytes)?;
+            return read_tar(&tar);
+        }
+        if bytes
+            .iter()
+            .find(|b| !b.is_ascii_whitespace())
+            .is_some_and(|b| *b == b'{')
+        {
+            return Ok(Payload::new(Package::from_json(bytes)?));
+        }
+        read_tar(bytes)
+    }
+}
+
+fn base_header(size: u64, entry_type: EntryType) -> Header {
+    let mut header = Header::new_gnu();
+    header.set_entry_type(entry_type);
+    header.set_size(size);
+    header.set_mode(0o644);
+    header.set_mtime(0);
+    header.set_uid(0);
+    header.set_gid(0);
+    header
+}
+
+fn append_file(builder: &mut tar::Builder<Vec<u8>>, path: &str, data: &[u8]) -> Result<(), Error> {
+    let mut header = base_header(data.len() as u64, EntryType::Regular);
+    builder
+        .append_data(&mut header, path, data)
+        .map_err(Error::TarWrite)
+}
+
+fn append_hard_link(
+    builder: &mut tar::Builder<Vec<u8>>,
+    path: &str,
+    target: &str,
+) -> Result<(), Error> {
+    let mut header = base_header(0, EntryType::Link);
+    builder
+        .append_link(&mut header, path, target)
+        .map_err(Error::TarWrite)
+}
+
+fn gunzip_bounded(bytes: &[u8]) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::new();
+    GzDecoder::new(bytes)
+        .take(MAX_PAYLOAD_SIZE + 1)
+        .read_to_end(&mut out)
+        .map_err(|source| Error::PayloadFormat {
+            what: "gzip stream",
+            source,
+        })?;
+    if out.len() as u64 > MAX_PAYLOAD_SIZE {
+        return Err(Error::PayloadTooLarge {
+            what: "after decompression".into(),
+            limit: MAX_PAYLOAD_SIZE,
+        });
+    }
+    Ok(out)
+}
+
+/// A member name made relative: leading `./` removed; `None` for the root
+/// itself. Absolute names and `..` components are rejected.
+fn normalise_member_name(raw: &str) -> Result<Option<String>, Error> {
+    if raw.starts_with('/') {
+        return Err(Error::PathTraversal(raw.to_owned()));
+    }
+    let mut parts = Vec::new();
+    for part in raw.split('/') {
+        match part {
+            "" | "." => {}
+            ".." => return Err(Error::PathTraversal(raw.to_owned())),
+            other => parts.push(other),
+        }
+    }
+    Ok((!parts.is_empty()).then(|| parts.join("/")))
+}
+
+fn tar_error(source: std::io::Error) -> Error {
+    Error::PayloadFormat {
+        what: "tar archive",
+        source,
+    }
+}
+
+fn read_tar(bytes: &[u8]) -> Result<Payload, Error> {
+    let mut archive = Archive::new(bytes);
+    let mut package_json: Option<Vec<u8>> = None;
+    let mut files: HashMap<String, Arc<[u8]>> = HashMap::new();
+    let mut btfs = BTreeMap::new();
+    let mut seen_names: Vec<String> = Vec::new();
+
+    for entry in archive.entries().map_err(tar_error)? {
+        let mut entry = entry.map_err(tar_error)?;
+        let raw_name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
+        let Some(name) = normalise_member_name(&raw_name)? else {
+            continue;
+        };
+        let data: Arc<[u8]> = match entry.header().entry_type() {
+            EntryType::Regular | EntryType::Continuous => {
+                let size = entry.header().size().map_err(tar_error)?;
+                if size > MAX_MEMBER_SIZE {
+                    return Err(Error::PayloadTooLarge {
+                        what: format!("member '{name}' ({size} bytes)"),
+                        limit: MAX_MEMBER_SIZE,
+                    });
+                }
+                let mut data = Vec::new();
+                entry.read_to_end(&mut data).map_err(tar_error)?;
+                Arc::from(data)
+            }
+            EntryType::Link => {
+                let target = entry
+                    .link_name_bytes()
+                    .map(|b| String::from_utf8_lossy(&b).into_owned())
+                    .unwrap_or_default();
+                let resolved = normalise_member_name(&target)?
+                    .and_then(|t| files.get(&t).cloned())
+                    .ok_or_else(|| Error::DanglingHardLink {
+                        member: name.clone(),
+                        target: target.clone(),
+                    })?;
+                resolved
+            }
+            _ => continue,
+        };
+        if files.insert(name.clone(), data.clone()).is_some() {
+            return Err(Error::DuplicateMember(name));
+        }
+        if name == PACKAGE_JSON {
+            package_json = Some(data.to_vec());
+        } else if name.starts_with(crate::identity::ARCHIVE_DIR) && name.ends_with(".btf") {
+            let kernel = KernelId::from_archive_path(&name)
+                .ok_or_else(|| Error::BadBtfMemberPath(name.clone()))?;
+            btfs.insert(kernel, data);
+        }
+        seen_names.push(name);
+    }
+
+    let Some(package_json) = package_json else {
+        let mut members = seen_names
+            .iter()
+            .take(8)
+            .cloned()
+            .collect::<Vec<_>>()
+            .join(", ");
+        if seen_names.len() > 8 {
+            members.push_str(&format!(", ... ({} in all)", seen_names.len()));
+        }
+        if members.is_empty() {
+            members = "none".into();
+        }
+        return Err(Error::MissingPackageJson { members });
+    };
+    Ok(Payload {
+        package: Package::from_json(&package_json)?,
+        btfs,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::package::Meta;
+
+    fn kernel(rel: &str) -> KernelId {
+        KernelId::new("ubuntu", "20.04", "x86_64", rel)
+    }
+
+    fn sample() -> Payload {
+        let mut p = Payload::new(Package::new(b"\x7fELF", Meta::new("t_bpf")));
+        p.btfs
+            .insert(kernel("5.4.0-9-generic"), Arc::from(&b"btf-A"[..]));
+        p.btfs
+            .insert(kernel("5.4.0-26-generic"), Arc::from(&b"btf-A"[..]));
+        p.btfs
+            .insert(kernel("5.8.0-1-generic"), Arc::from(&b"btf-B"[..]));
+        p.btfs.insert(
+            KernelId::new("debian", "11", "x86_64", "5.10.0-8-amd64"),
+            Arc::from(&b"btf-A"[..]),
+        );
+        p
+    }
+
+    fn entries(tar: &[u8]) -> Vec<(String, EntryType, Option<String>)> {
+        let mut archive = Archive::new(tar);
+        archive
+            .entries()
+            .unwrap()
+            .map(|e| {
+                let e = e.unwrap();
+                let link = e.link_name().unwrap().map(|l| l.display().to_string());
+                (
+                    e.path().unwrap().display().to_string(),
+                    e.header().entry_type(),
+                    link,
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn layout_sorted_with_hard_links() {
+        let p = sample();
+        let tar = p.to_tar().unwrap();
+        let got = entries(&tar);
+        let a = "btfhub-archive/debian/11/x86_64/5.10.0-8-amd64.btf".to_string();
+        assert_eq!(
+            got,
+            vec![
+                ("package.json".into(), EntryType::Regular, None),
+                (a.clone(), EntryType::Regular, None),
+                (
+                    "btfhub-archive/ubuntu/20.04/x86_64/5.4.0-26-generic.btf".into(),
+                    EntryType::Link,
+                    Some(a.clone())
+                ),
+                (
+                    "btfhub-archive/ubuntu/20.04/x86_64/5.4.0-9-generic.btf".into(),
+                    EntryType::Link,
+                    Some(a)
+                ),
+                (
+                    "btfhub-archive/ubuntu/20.04/x86_64/5.8.0-1-generic.btf".into(),
+                    EntryType::Regular,
+                    None
+                ),
+            ]
+        );
+        assert_eq!(p.unique_btf_count(), 2);
+        let mut archive = Archive::new(&tar[..]);
+        for e in archive.entries().unwrap() {
+            let h = e.unwrap().header().clone();
+            assert_eq!(
+                (h.mtime().unwrap(), h.uid().unwrap(), h.gid().unwrap()),
+                (0, 0, 0)
+            );
+            assert_eq!(h.mode().unwrap(), 0o644);
+        }
+    }
+
+    #[test]
+    fn round_trip_and_determinism() {
+        let p = sample();
+        let gz = p.to_tar_gz().unwrap();
+        assert_eq!(&gz[..2], &[0x1f, 0x8b]);
+        assert_eq!(
+            gz,
+            sample().to_tar_gz().unwrap(),
+            "byte-for-byte reproducible"
+        );
+        let back = Payload::from_bytes(&gz).unwrap();
+        assert_eq!(back, p);
+        let shared: Vec<_> = back.btfs.values().filter(|b| &b[..] == b"btf-A").collect();
+        assert!(Arc::ptr_eq(shared[0], shared[1]), "hard links share bytes");
+        assert_eq!(Payload::from_bytes(&p.to_tar().unwrap()).unwrap(), p);
+    }
+
+    /// A tar in the style of GNU `tar -czf x .` (btfgen) or ecc -b: `./`
+    /// prefixes, directory entries, extra members, hard links by `./` name.
+    fn foreign_tar(prefix: &str) -> Vec<u8> {
+        let mut b = tar::Builder::new(Vec::new());
+        let mut dir = base_header(0, EntryType::Directory);
+        dir.set_mode(0o755);
+        b.append_data(&mut dir, format!("{prefix}btfhub-archive/"), &[][..])
+            .unwrap();
+        let pkg = Package::new(b"obj", Meta::new("x_bpf")).to_json();
+        let mut h = base_header(0, EntryType::Regular);
+        h.set_size(3);
+        b.append_data(&mut h.clone(), format!("{prefix}x.bpf.o"), &b"obj"[..])
+            .unwrap();
+        h.set_size(5);
+        let first = format!("{prefix}btfhub-archive/centos/8/x86_64/4.18.0-80.el8.x86_64.btf");
+        b.append_data(&mut h.clone(), &first, &b"btf-C"[..])
+            .unwrap();
+        let mut l = base_header(0, EntryType::Link);
+        b.append_link(
+            &mut l,
+            format!("{prefix}btfhub-archive/centos/8/x86_64/4.18.0-90.el8.x86_64.btf"),
+            &first,
+        )
+        .unwrap();
+        h.set_size(pkg.len() as u64);
+        b.append_data(&mut h, format!("{prefix}package.json"), &pkg[..])
+            .unwrap();
+        b.into_inner().unwrap()
+    }
+
+    /// Writes a raw ustar header name so that `./` survives (the tar crate
+    /// strips it on write).
+    fn with_literal_dot_slash(mut tar: Vec<u8>) -> Vec<u8> {
+        let mut off = 0;
+        while off + 512 <= tar.len() {
+            let name_end = tar[off..off + 100]
+                .iter()
+                .position(|b| *b == 0)
+                .unwrap_or(100);
+            if name_end == 0 {
+                break;
+            }
+            let name = tar[off..off + name_end].to_vec();
+            let typeflag = tar[off + 156];
+            let size = std::str::from_utf8(&tar[off + 124..off + 135])
+                .ok()
+                .and_then(|s| u64::from_str_radix(s.trim_matches(char::from(0)).trim(), 8).ok())
+                .unwrap_or(0);
+            let mut new = b"./".to_vec();
+            new.extend_from_slice(&name);
+            new.resize(100, 0);
+            tar[off..off + 100].copy_from_slice(&new);
+            if typeflag == b'1' {
+                let ln_end = tar[off + 157..off + 257]
+                    .iter()
+                    .position(|b| *b == 0)
+                    .unwrap_or(100);
+                let mut ln = b"./".to_vec();
+                ln.extend_from_slice(&tar[off + 157..off + 157 + ln_end]);
+                ln.resize(100, 0);
+                tar[off + 157..off + 257].copy_from_slice(&ln);
+            }
+            // Recompute the header checksum.
+            tar[off + 148..off + 156].copy_from_slice(b"        ");
+            let sum: u32 = tar[off..off + 512].iter().map(|b| u32::from(*b)).sum();
+            let field = format!("{sum:06o}\0 ");
+            tar[off + 148..off + 156].copy_from_slice(field.as_bytes());
+            off += 512 + (size as usize).div_ceil(512) * 512;
+        }
+        tar
+    }
+
+    #[test]
+    fn reads_foreign_tars_with_and_without_dot_slash() {
+        let plain = foreign_tar("");
+        let dotted = with_literal_dot_slash(plain.clone());
+        assert!(entries(&dotted)
+            .iter()
+            .any(|(_, _, l)| l.as_deref().is_some_and(|l| l.starts_with("./"))));
+        for tar in [plain, dotted] {
+            let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+            std::io::Write::write_all(&mut gz, &tar).unwrap();
+            for bytes in [tar.clone(), gz.finish().unwrap()] {
+                let p = Payload::from_bytes(&bytes).unwrap();
+                assert_eq!(p.package.object().unwrap(), b"obj");
+                let names: Vec<String> = p.btfs.keys().map(|k| k.to_string()).collect();
+                assert_eq!(
+                    names,
+                    [
+                        "centos/8/x86_64/4.18.0-80.el8.x86_64",
+                        "centos/8/x86_64/4.18.0-90.el8.x86_64"
+                    ]
+                );
+                assert!(p.btfs.values().all(|b| &b[..] == b"btf-C"));
+            }
+        }
+    }
+
+    #[test]
+    fn reads_bare_package_json() {
+        let json = Package::new(b"obj", Meta::new("x_bpf")).to_json();
+        let mut padded = b"\n  ".to_vec();
+        padded.extend_from_slice(&json);
+        let p = Payload::from_bytes(&padded).unwrap();
+        assert!(p.btfs.is_empty());
+    }
+
+    fn raw_tar(members: &[(&str, u8, &str, &[u8])]) -> Vec<u8> {
+        // (name, typeflag, linkname, data) written header by header.
+        let mut out = Vec::new();
+        for (name, flag, link, data) in members {
+            let mut h = [0u8; 512];
+            h[..name.len()].copy_from_slice(name.as_bytes());
+            h[100..107].copy_from_slice(b"0000644");
+            h[108..115].copy_from_slice(b"0000000");
+            h[116..123].copy_from_slice(b"0000000");
+            h[124..135].copy_from_slice(format!("{:011o}", data.len()).as_bytes());
+            h[136..147].copy_from_slice(b"00000000000");
+            h[156] = *flag;
+            h[157..157 + link.len()].copy_from_slice(link.as_bytes());
+            h[257..263].copy_from_slice(b"ustar\0");
+            h[263..265].copy_from_slice(b"00");
+            h[148..156].copy_from_slice(b"        ");
+            let sum: u32 = h.iter().map(|b| u32::from(*b)).sum();
+            h[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+            out.extend_from_slice(&h);
+            out.extend_from_slice(data);
+            out.resize(out.len().div_ceil(512) * 512, 0);
+        }
+        out.extend_from_slice(&[0u8; 1024]);
+        out
+    }
+
+    #[test]
+    fn rejects_path_traversal() {
+        let pkg = Package::new(b"o", Meta::new("x")).to_json();
+        for bad in [
+            "../package.json",
+            "/etc/passwd",
+            "btfhub-archive/../../x.btf",
+        ] {
+            let tar = raw_tar(&[("package.json", b'0', "", &pkg), (bad, b'0', "", b"x")]);
+            let e = Payload::from_bytes(&tar).unwrap_err();
+            assert!(matches!(e, Error::PathTraversal(_)), "{bad}: {e}");
+        }
+        let tar = raw_tar(&[
+            ("package.json", b'0', "", &pkg),
+            (
+                "btfhub-archive/a/1/x86_64/r.btf",
+                b'1',
+                "../../etc/shadow",
+                b"",
+            ),
+        ]);
+        assert!(matches!(
+            Payload::from_bytes(&tar),
+            Err(Error::PathTraversal(_))
+        ));
+    }
+
+    #[test]
+    fn rejects_bad_archives() {
+        let pkg = Package::new(b"o", Meta::new("x")).to_json();
+        let dangling = raw_tar(&[
+            ("package.json", b'0', "", &pkg),
+            (
+                "btfhub-archive/a/1/x86_64/r.btf",
+                b'1',
+                "btfhub-archive/a/1/x86_64/q.btf",
+                b"",
+            ),
+        ]);
+        let e = Payload::from_bytes(&dangling).unwrap_err();
+        assert!(matches!(e, Error::DanglingHardLink { .. }), "{e}");
+
+        let dup = raw_tar(&[
+            ("package.json", b'0', "", &pkg),
+            ("./package.json", b'0', "", &pkg),
+        ]);
+        assert!(matches!(
+            Payload::from_bytes(&dup),
+            Err(Error::DuplicateMember(_))
+        ));
+
+        let no_pkg = raw_tar(&[("btfhub-archive/a/1/x86_64/r.btf", b'0', "", b"x")]);
+        let e = Payload::from_bytes(&no_pkg).unwrap_err().to_string();
+        assert!(
+            e.contains("no package.json") && e.contains("btfhub-archive/a/1/x86_64/r.btf"),
+            "{e}"
+        );
+
+        let bad_path = raw_tar(&[
+            ("package.json", b'0', "", &pkg),
+            ("btfhub-archive/r.btf", b'0', "", b"x"),
+        ]);
+        assert!(matches!(
+            Payload::from_bytes(&bad_path),
+            Err(Error::BadBtfMemberPath(_))
+        ));
+
+        let e = Payload::from_bytes(b"\x1f\x8bgarbage")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("gzip"), "{e}");
+        let e = Payload::from_bytes(&[1u8; 700]).unwrap_err().to_string();
+        assert!(e.contains("tar") || e.contains("package.json"), "{e}");
+        assert!(Payload::from_bytes(b"").is_err());
+    }
+
+    #[test]
+    fn bounded_sizes() {
+        // A member whose header claims more than the limit is refused before
+        // reading it.
+        let mut tar = raw_tar(&[("big.bin", b'0', "", b"")]);
+        let size = format!("{:011o}", MAX_MEMBER_SIZE + 1);
+        tar[124..135].copy_from_slice(size.as_bytes());
+        tar[148..156].copy_from_slice(b"        ");
+        let sum: u32 = tar[..512].iter().map(|b| u32::from(*b)).sum();
+        tar[148..156].copy_from_slice(format!("{sum:06o}\0 ").as_bytes());
+        assert!(matches!(
+            Payload::from_bytes(&tar),
+            Err(Error::PayloadTooLarge { .. })
+        ));
+    }
+}
