@@ -12,14 +12,17 @@
 //!   lock that serialises BPF tests, tracefs;
 //! - [`process`]: running commands with bounded waits, hidden BTF, an
 //!   unprivileged user, and interrupting long-running tools;
-//! - [`events`]: parsing the launcher's table and JSON output.
+//! - [`events`]: parsing the launcher's table and JSON output;
+//! - [`tool`]: packing with `packer` and the identity of this machine.
 
 pub mod events;
 pub mod paths;
 pub mod privilege;
 pub mod process;
+pub mod tool;
 
 pub use events::{json_events, table_rows, Row};
 pub use paths::{archive, example, launcher, packer, Tmp};
 pub use privilege::{bpf_lock, in_ci, root_or_skip};
-pub use process::{as_nobody, hidden_btf, run, trigger_until_seen, Finished, Running};
+pub use process::{as_nobody, hidden_btf, run, trigger_until_seen, Finished, Running, NOBODY};
+pub use tool::{host_identity, my_pid, pack, Kernels};

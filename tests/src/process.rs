@@ -32,18 +32,21 @@ pub fn hidden_btf(program: &Path) -> Command {
     cmd
 }
 
-/// A command that runs `program` as `nobody` (uid and gid 65534, no
-/// supplementary groups, no capabilities). Add arguments with `.arg(..)`.
+/// `setpriv` arguments that drop to `nobody`: uid and gid 65534, no
+/// supplementary groups, no inheritable capabilities.
+pub const NOBODY: [&str; 5] = [
+    "--reuid=65534",
+    "--regid=65534",
+    "--clear-groups",
+    "--inh-caps=-all",
+    "--",
+];
+
+/// A command that runs `program` as `nobody` (see [`NOBODY`]). Add arguments
+/// with `.arg(..)`.
 pub fn as_nobody(program: &Path) -> Command {
     let mut cmd = Command::new("setpriv");
-    cmd.args([
-        "--reuid=65534",
-        "--regid=65534",
-        "--clear-groups",
-        "--inh-caps=-all",
-        "--",
-    ])
-    .arg(program);
+    cmd.args(NOBODY).arg(program);
     cmd
 }
 

@@ -1,0 +1,87 @@
+//! Packing the examples with `packer` and what the packed tools should say
+//! about this machine. All knowledge of the packer's command line is here.
+
+use std::ffi::OsString;
+use std::fs;
+use std::path::Path;
+use std::process::Command;
+
+use crate::process::run;
+
+/// Which kernels a test packs a tool for.
+#[derive(Debug, Clone, Copy)]
+pub struct Kernels<'a> {
+    /// The running kernel (`--kernels host`).
+    pub host: bool,
+    /// Every kernel of this sample btfhub archive.
+    pub samples: Option<&'a Path>,
+}
+
+impl Kernels<'_> {
+    /// The packer arguments that select these kernels.
+    pub fn args(&self) -> Vec<OsString> {
+        let mut args = Vec::new();
+        if self.host {
+            args.extend(["--kernels".into(), "host".into()]);
+        }
+        if let Some(archive) = self.samples {
+            args.extend(["--archive".into(), archive.into()]);
+            args.extend(["--kernels".into(), "all".into()]);
+        }
+        args
+    }
+}
+
+/// `packer build OBJ <kernels> [extra..] -o OUT`; fails the test when the
+/// packer does.
+#[track_caller]
+pub fn pack(packer: &Path, object: &Path, kernels: Kernels<'_>, extra: &[&str], out: &Path) {
+    run(Command::new(packer)
+        .arg("build")
+        .arg(object)
+        .args(kernels.args())
+        .args(extra)
+        .arg("-o")
+        .arg(out))
+    .assert_success();
+}
+
+/// This machine as the launcher names it: `ID/VERSION_ID/ARCH/RELEASE` from
+/// os-release (`/etc`, else `/usr/lib`) and uname, `aarch64` spelt `arm64`.
+/// Computed independently of the `bundle` crate, as the tests' oracle.
+#[track_caller]
+pub fn host_identity() -> String {
+    let os_release = ["/etc/os-release", "/usr/lib/os-release"]
+        .iter()
+        .find_map(|p| fs::read_to_string(p).ok())
+        .unwrap_or_default();
+    let field = |key: &str| {
+        os_release
+            .lines()
+            .find_map(|l| l.strip_prefix(key)?.strip_prefix('='))
+            .map(|v| {
+                let v = v.trim();
+                v.strip_prefix('"')
+                    .and_then(|v| v.strip_suffix('"'))
+                    .unwrap_or(v)
+                    .to_string()
+            })
+            .unwrap_or_default()
+    };
+    let uts = nix::sys::utsname::uname().unwrap_or_else(|e| panic!("uname: {e}"));
+    let arch = match uts.machine().to_string_lossy().as_ref() {
+        "aarch64" => "arm64".to_string(),
+        other => other.to_string(),
+    };
+    format!(
+        "{}/{}/{arch}/{}",
+        field("ID"),
+        field("VERSION_ID"),
+        uts.release().to_string_lossy()
+    )
+}
+
+/// The pid of this test process (the parent of everything it spawns).
+pub fn my_pid() -> u32 {
+    std::process::id()
+}

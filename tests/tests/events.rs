@@ -1,0 +1,121 @@
+//! opensnoop (ring buffer, two tracepoints and a hash map) and exitsnoop
+//! (perf event array) report the actions this test triggers, with the native
+//! BTF hidden.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use e2e::{
+    bpf_lock, example, hidden_btf, json_events, my_pid, pack, packer, root_or_skip,
+    trigger_until_seen, Kernels, Running, Tmp,
+};
+use serde_json::{Map, Value};
+
+/// Packs example `name` for the host kernel into `tmp`.
+fn packed(tmp: &Tmp, name: &str) -> Option<PathBuf> {
+    let (packer, object) = (packer()?, example(name)?);
+    let tool = tmp.path(name);
+    let kernels = Kernels {
+        host: true,
+        samples: None,
+    };
+    pack(&packer, &object, kernels, &[], &tool);
+    Some(tool)
+}
+
+fn events(out: &str) -> Vec<Map<String, Value>> {
+    // Lines are checked strictly after the run; while polling, skip partial ones.
+    out.lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect()
+}
+
+fn int(event: &Map<String, Value>, key: &str) -> Option<i64> {
+    event.get(key).and_then(Value::as_i64)
+}
+
+fn text<'a>(event: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
+    event.get(key).and_then(Value::as_str)
+}
+
+#[test]
+fn opensnoop_reports_an_open() {
+    if !root_or_skip("opensnoop_reports_an_open") {
+        return;
+    }
+    let _bpf = bpf_lock();
+    let tmp = Tmp::new();
+    let Some(tool) = packed(&tmp, "opensnoop") else {
+        return;
+    };
+    let mut running = Running::spawn(hidden_btf(&tool).arg("--json"));
+    let mut n = 0;
+    // Opening a file that does not exist: openat returns -ENOENT.
+    let seen = trigger_until_seen(
+        &mut running,
+        || {
+            n += 1;
+            let path = tmp.path(&format!("opensnoop-marker-{n}"));
+            let _ = std::fs::File::open(&path);
+            path.to_string_lossy().into_owned()
+        },
+        |out, path| events(out).iter().any(|e| text(e, "fname") == Some(path)),
+    );
+    let finished = running.interrupt();
+    let Some(path) = seen else {
+        panic!("no event for any file this test opened: {finished}");
+    };
+    finished.assert_success();
+    let all = json_events(&finished.stdout).unwrap_or_else(|e| panic!("{e}: {finished}"));
+    let event = all
+        .iter()
+        .find(|e| text(e, "fname") == Some(path.as_str()))
+        .unwrap_or_else(|| panic!("event for {path} lost: {finished}"));
+    assert_eq!(int(event, "pid"), Some(i64::from(my_pid())), "{event:?}");
+    assert_eq!(int(event, "ret"), Some(-2), "ENOENT expected: {event:?}");
+    assert_eq!(int(event, "uid"), Some(0), "{event:?}");
+}
+
+#[test]
+fn exitsnoop_reports_an_exit_through_a_perf_buffer() {
+    if !root_or_skip("exitsnoop_reports_an_exit_through_a_perf_buffer") {
+        return;
+    }
+    let _bpf = bpf_lock();
+    let tmp = Tmp::new();
+    let Some(tool) = packed(&tmp, "exitsnoop") else {
+        return;
+    };
+    let mut running = Running::spawn(hidden_btf(&tool).arg("--json"));
+    let seen = trigger_until_seen(
+        &mut running,
+        || {
+            let mut child = Command::new("/bin/sh")
+                .args(["-c", "exit 7"])
+                .spawn()
+                .unwrap_or_else(|e| panic!("running /bin/sh: {e}"));
+            let pid = child.id();
+            let _ = child.wait();
+            pid
+        },
+        |out, pid| {
+            events(out)
+                .iter()
+                .any(|e| int(e, "pid") == Some(i64::from(*pid)))
+        },
+    );
+    let finished = running.interrupt();
+    let Some(pid) = seen else {
+        panic!("no event for any process this test ran: {finished}");
+    };
+    finished.assert_success();
+    let all = json_events(&finished.stdout).unwrap_or_else(|e| panic!("{e}: {finished}"));
+    let event = all
+        .iter()
+        .find(|e| int(e, "pid") == Some(i64::from(pid)))
+        .unwrap_or_else(|| panic!("event for pid {pid} lost: {finished}"));
+    assert_eq!(int(event, "ppid"), Some(i64::from(my_pid())), "{event:?}");
+    assert_eq!(int(event, "exit_code"), Some(7), "{event:?}");
+    assert_eq!(int(event, "sig"), Some(0), "{event:?}");
+    assert_eq!(text(event, "comm"), Some("sh"), "{event:?}");
+}

@@ -1,0 +1,179 @@
+//! execsnoop (ring buffer) packed for this kernel: run with the embedded BTF
+//! (native BTF hidden), with native BTF, as a table and as JSON, and through
+//! `launcher run` on a `packer build --tar` package.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use e2e::{
+    archive, bpf_lock, example, hidden_btf, json_events, launcher, my_pid, pack, packer,
+    root_or_skip, table_rows, trigger_until_seen, Finished, Kernels, Running, Tmp,
+};
+
+/// Runs `/bin/true` from this process and returns its pid.
+fn exec_true() -> u32 {
+    let mut child = Command::new("/bin/true")
+        .spawn()
+        .unwrap_or_else(|e| panic!("running /bin/true: {e}"));
+    let pid = child.id();
+    let _ = child.wait();
+    pid
+}
+
+/// Packs execsnoop for the host (plus the sample kernels when the archive is
+/// there) into `tmp`; `None` when a prerequisite is missing (skip).
+fn packed_execsnoop(tmp: &Tmp, extra: &[&str], name: &str) -> Option<PathBuf> {
+    let (packer, object) = (packer()?, example("execsnoop")?);
+    let samples = archive();
+    let out = tmp.path(name);
+    let kernels = Kernels {
+        host: true,
+        samples: samples.as_deref(),
+    };
+    pack(&packer, &object, kernels, extra, &out);
+    Some(out)
+}
+
+/// Starts `cmd`, execs `/bin/true` until the tool reports it as a table row
+/// (or as JSON when `json`), stops the tool with SIGINT and returns the pid
+/// of the reported exec with everything the tool printed.
+fn run_until_exec_seen(cmd: &mut Command, json: bool) -> (u32, Finished) {
+    let mut tool = Running::spawn(cmd);
+    let seen = trigger_until_seen(&mut tool, exec_true, |out, pid| {
+        if json {
+            json_has_pid(out, *pid)
+        } else {
+            table_rows(out)
+                .iter()
+                .any(|r| r.get("pid") == Some(&pid.to_string()))
+        }
+    });
+    let finished = tool.interrupt();
+    let Some(pid) = seen else {
+        panic!("no event for any /bin/true this test ran: {finished}");
+    };
+    finished.assert_success();
+    (pid, finished)
+}
+
+fn json_has_pid(out: &str, pid: u32) -> bool {
+    out.lines()
+        .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+        .any(|v| v.get("pid").and_then(|p| p.as_u64()) == Some(u64::from(pid)))
+}
+
+/// The table row for `pid` must show `true`, run by this process from
+/// `/bin/true` as root.
+#[track_caller]
+fn assert_table_row(finished: &Finished, pid: u32) {
+    let rows = table_rows(&finished.stdout);
+    let row = rows
+        .iter()
+        .find(|r| r.get("pid") == Some(&pid.to_string()))
+        .unwrap_or_else(|| panic!("no row for pid {pid}: {finished}"));
+    let cell = |name: &str| row.get(name).map(String::as_str);
+    assert_eq!(cell("comm"), Some("true"), "{row:?} {finished}");
+    assert_eq!(cell("ppid"), Some(my_pid().to_string().as_str()), "{row:?}");
+    assert_eq!(cell("uid"), Some("0"), "{row:?}");
+    assert_eq!(cell("filename"), Some("/bin/true"), "{row:?}");
+}
+
+/// The JSON event for `pid` must show `true`, run by this process; every
+/// stdout line must be a JSON object.
+#[track_caller]
+fn assert_json_event(finished: &Finished, pid: u32) {
+    let events = json_events(&finished.stdout).unwrap_or_else(|e| panic!("{e}: {finished}"));
+    let event = events
+        .iter()
+        .find(|e| e.get("pid").and_then(|p| p.as_u64()) == Some(u64::from(pid)))
+        .unwrap_or_else(|| panic!("no JSON event for pid {pid}: {finished}"));
+    assert_eq!(
+        event.get("ppid").and_then(|p| p.as_u64()),
+        Some(u64::from(my_pid())),
+        "{event:?}"
+    );
+    assert_eq!(
+        event.get("comm").and_then(|c| c.as_str()),
+        Some("true"),
+        "{event:?}"
+    );
+    assert_eq!(
+        event.get("filename").and_then(|c| c.as_str()),
+        Some("/bin/true"),
+        "{event:?}"
+    );
+    assert_eq!(
+        event.get("uid").and_then(|u| u.as_u64()),
+        Some(0),
+        "{event:?}"
+    );
+}
+
+fn tool_cmd(tool: &Path, hide: bool, args: &[&str]) -> Command {
+    let mut cmd = if hide {
+        hidden_btf(tool)
+    } else {
+        Command::new(tool)
+    };
+    cmd.args(args);
+    cmd
+}
+
+#[test]
+fn embedded_btf_table() {
+    if !root_or_skip("embedded_btf_table") {
+        return;
+    }
+    let _bpf = bpf_lock();
+    let tmp = Tmp::new();
+    let Some(tool) = packed_execsnoop(&tmp, &[], "execsnoop") else {
+        return;
+    };
+    let (pid, finished) = run_until_exec_seen(&mut tool_cmd(&tool, true, &[]), false);
+    assert_table_row(&finished, pid);
+}
+
+#[test]
+fn embedded_btf_json() {
+    if !root_or_skip("embedded_btf_json") {
+        return;
+    }
+    let _bpf = bpf_lock();
+    let tmp = Tmp::new();
+    let Some(tool) = packed_execsnoop(&tmp, &[], "execsnoop") else {
+        return;
+    };
+    let (pid, finished) = run_until_exec_seen(&mut tool_cmd(&tool, true, &["--json"]), true);
+    assert_json_event(&finished, pid);
+}
+
+#[test]
+fn native_btf_table() {
+    if !root_or_skip("native_btf_table") {
+        return;
+    }
+    let _bpf = bpf_lock();
+    let tmp = Tmp::new();
+    let Some(tool) = packed_execsnoop(&tmp, &[], "execsnoop") else {
+        return;
+    };
+    let (pid, finished) = run_until_exec_seen(&mut tool_cmd(&tool, false, &[]), false);
+    assert_table_row(&finished, pid);
+}
+
+#[test]
+fn launcher_runs_a_packed_tar() {
+    if !root_or_skip("launcher_runs_a_packed_tar") {
+        return;
+    }
+    let _bpf = bpf_lock();
+    let tmp = Tmp::new();
+    let Some(launcher) = launcher() else { return };
+    let Some(package) = packed_execsnoop(&tmp, &["--tar"], "execsnoop.tar") else {
+        return;
+    };
+    let mut cmd = hidden_btf(&launcher);
+    cmd.arg("run").arg(&package).arg("--json");
+    let (pid, finished) = run_until_exec_seen(&mut cmd, true);
+    assert_json_event(&finished, pid);
+}
