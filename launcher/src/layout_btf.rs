@@ -1,0 +1,250 @@
+//! Build the [`EventLayout`] for ring/perf buffer records from the object's
+//! own `.BTF`, starting at `meta.export_types[0]` (FORMAT.md §3).
+
+use crate::errors::{Failure, Kind};
+use crate::layout::{EventLayout, Field, Shape};
+use btf::{Btf, Type};
+use bundle::package::ExportType;
+
+/// Nesting deeper than this is treated as malformed BTF (cycles).
+const MAX_DEPTH: u32 = 32;
+/// Struct name used when the package exports no type.
+const DEFAULT_EVENT_STRUCT: &str = "event";
+/// BPF pointers are 64-bit.
+const POINTER_SIZE: u32 = 8;
+
+/// The layout to decode records with: `export_types[0]`, or, when the
+/// package exports nothing, the object's only `struct event`; `None` when
+/// neither exists (records are then shown as hex).
+pub fn event_layout(
+    object_elf: &[u8],
+    export_types: &[ExportType],
+) -> Result<Option<EventLayout>, Failure> {
+    let btf = match Btf::from_elf(object_elf) {
+        Ok(btf) => btf,
+        Err(_) if export_types.is_empty() => return Ok(None),
+        Err(e) => return Err(Failure::new(
+            Kind::Payload,
+            format!(
+                "package.json: the BPF object's .BTF cannot be read ({e}); it is needed to decode \
+                     events as export_types[0]; rebuild the object with clang -g"
+            ),
+        )),
+    };
+    match export_types.first() {
+        Some(et) => exported_struct(&btf, et).map(Some),
+        None => Ok(only_struct_named(&btf, DEFAULT_EVENT_STRUCT)
+            .and_then(|id| struct_layout(&btf, id).ok())),
+    }
+}
+
+/// The struct `et` describes: by `type_id` when it names a struct called
+/// `et.name`, else the only struct with that name.
+fn exported_struct(btf: &Btf, et: &ExportType) -> Result<EventLayout, Failure> {
+    let by_id = btf
+        .type_by_id(et.type_id)
+        .is_some_and(|t| matches!(t, Type::Struct { name, .. } if name == et.name));
+    let id = if by_id {
+        Some(et.type_id)
+    } else {
+        only_struct_named(btf, &et.name)
+    };
+    let id = id.ok_or_else(|| {
+        Failure::new(
+            Kind::Payload,
+            format!(
+                "package.json: export_types[0] is struct {} with type_id {}, but the object's BTF has \
+                 {} at that id and no single struct {} elsewhere; rebuild the package from this object",
+                et.name,
+                et.type_id,
+                btf.type_by_id(et.type_id)
+                    .map_or_else(|| "nothing".to_string(), |_| btf.c_type_name(et.type_id)),
+                et.name
+            ),
+        )
+    })?;
+    struct_layout(btf, id)
+}
+
+fn only_struct_named(btf: &Btf, name: &str) -> Option<u32> {
+    let mut ids = btf
+        .ids_by_name(name)
+        .filter(|id| matches!(btf.type_by_id(*id), Some(Type::Struct { .. })));
+    let first = ids.next()?;
+    ids.next().is_none().then_some(first)
+}
+
+fn struct_layout(btf: &Btf, id: u32) -> Result<EventLayout, Failure> {
+    let bad = |what: String| {
+        Failure::new(
+            Kind::Payload,
+            format!("the object's BTF for the event struct (type id {id}) is unusable: {what}"),
+        )
+    };
+    let (name, size) = match btf.type_by_id(id) {
+        Some(Type::Struct { name, size, .. }) => (name.to_string(), size),
+        _ => return Err(bad("not a struct".into())),
+    };
+    let fields = record_fields(btf, id, 0, 0).map_err(bad)?;
+    Ok(EventLayout { name, size, fields })
+}
+
+/// Skip typedef/const/volatile/restrict/type_tag.
+fn resolve(btf: &Btf, mut id: u32) -> Result<(u32, Type<'_>), String> {
+    for _ in 0..MAX_DEPTH {
+        let t = btf
+            .type_by_id(id)
+            .ok_or_else(|| format!("type id {id} does not exist"))?;
+        match t {
+            Type::Typedef { target, .. }
+            | Type::Const { target }
+            | Type::Volatile { target }
+            | Type::Restrict { target }
+            | Type::TypeTag { target, .. } => id = target,
+            other => return Ok((id, other)),
+        }
+    }
+    Err(format!("type id {id}: modifier chain too long"))
+}
+
+fn type_size(btf: &Btf, id: u32, depth: u32) -> Result<u32, String> {
+    if depth > MAX_DEPTH {
+        return Err("types nested too deeply".into());
+    }
+    let (_, t) = resolve(btf, id)?;
+    Ok(match t {
+        Type::Int { size, .. }
+        | Type::Struct { size, .. }
+        | Type::Union { size, .. }
+        | Type::Enum { size, .. }
+        | Type::Enum64 { size, .. }
+        | Type::Float { size, .. } => size,
+        Type::Ptr { .. } => POINTER_SIZE,
+        Type::Array { elem, nelems, .. } => type_size(btf, elem, depth + 1)?.saturating_mul(nelems),
+        _ => 0,
+    })
+}
+
+/// Members of the struct/union `id`, offsets shifted by `base_bits`;
+/// anonymous struct/union members are flattened into the parent.
+fn record_fields(btf: &Btf, id: u32, base_bits: u64, depth: u32) -> Result<Vec<Field>, String> {
+    if depth > MAX_DEPTH {
+        return Err("structs nested too deeply".into());
+    }
+    let (_, t) = resolve(btf, id)?;
+    let members = t
+        .members()
+        .ok_or_else(|| format!("type id {id} is not a struct or union"))?;
+    let mut fields = Vec::new();
+    for m in members.iter() {
+        let offset = base_bits + u64::from(m.bit_offset);
+        let (rid, rt) = resolve(btf, m.type_id)?;
+        if m.name.is_empty() {
+            if rt.members().is_some() {
+                fields.extend(record_fields(btf, rid, offset, depth + 1)?);
+            }
+            continue;
+        }
+        let mut field = Field {
+            name: m.name.to_string(),
+            bit_offset: offset,
+            bitfield_size: (m.bitfield_size != 0).then_some(m.bitfield_size),
+            shape: shape(btf, m.type_id, depth + 1)?,
+        };
+        // Legacy bitfields are encoded in the INT type itself.
+        if let Type::Int {
+            size,
+            bit_offset,
+            bits,
+            ..
+        } = rt
+        {
+            if field.bitfield_size.is_none() && (bit_offset != 0 || u32::from(bits) != size * 8) {
+                field.bit_offset += u64::from(bit_offset);
+                field.bitfield_size = Some(u32::from(bits));
+            }
+        }
+        fields.push(field);
+    }
+    Ok(fields)
+}
+
+fn is_char(t: &Type<'_>) -> bool {
+    matches!(
+        t,
+        Type::Int {
+            size: 1,
+            char: true,
+            ..
+        }
+    ) || matches!(
+        t,
+        Type::Int {
+            size: 1,
+            name: "char",
+            ..
+        }
+    )
+}
+
+fn shape(btf: &Btf, id: u32, depth: u32) -> Result<Shape, String> {
+    if depth > MAX_DEPTH {
+        return Err("types nested too deeply".into());
+    }
+    let (rid, t) = resolve(btf, id)?;
+    Ok(match t {
+        Type::Int {
+            bool: true, size, ..
+        } => Shape::Bool { size },
+        Type::Int { size, signed, .. } if matches!(size, 1 | 2 | 4 | 8 | 16) => {
+            Shape::Int { size, signed }
+        }
+        Type::Int { size, .. } => Shape::Opaque { size },
+        Type::Float { size, .. } => Shape::Float { size },
+        Type::Ptr { .. } => Shape::Ptr { size: POINTER_SIZE },
+        Type::Enum {
+            size,
+            signed,
+            values,
+            ..
+        }
+        | Type::Enum64 {
+            size,
+            signed,
+            values,
+            ..
+        } => Shape::Enum {
+            size,
+            signed,
+            values: values
+                .iter()
+                .map(|v| {
+                    let n = if signed {
+                        i128::from(v.signed_value())
+                    } else {
+                        i128::from(v.value)
+                    };
+                    (v.name.to_string(), n)
+                })
+                .collect(),
+        },
+        Type::Array { elem, nelems, .. } => {
+            let (_, et) = resolve(btf, elem)?;
+            if is_char(&et) {
+                Shape::CharArray { len: nelems }
+            } else {
+                Shape::Array {
+                    elem: Box::new(shape(btf, elem, depth + 1)?),
+                    elem_size: type_size(btf, elem, depth + 1)?,
+                    len: nelems,
+                }
+            }
+        }
+        Type::Struct { .. } | Type::Union { .. } => Shape::Record {
+            fields: record_fields(btf, rid, 0, depth + 1)?,
+        },
+        _ => Shape::Opaque {
+            size: type_size(btf, rid, depth + 1)?,
+        },
+    })
+}

@@ -1,0 +1,71 @@
+//! Open, load and attach the package's BPF object with libbpf-rs.
+
+use crate::btf_choice::PreparedBtf;
+use crate::errors::{Failure, Kind, ResultExt};
+use crate::libbpf_log;
+use libbpf_rs::{Link, Object, ObjectBuilder};
+
+/// A loaded object and the links that keep its programs attached.
+/// Dropping it detaches the programs and unloads the object.
+pub struct Loaded {
+    /// Links, dropped first (detach) — field order matters.
+    pub links: Vec<Link>,
+    /// The loaded object (maps and programs).
+    pub object: Object,
+}
+
+/// Open `object_bytes` as `obj_name`, load it against `btf` and attach every
+/// program by its section (libbpf auto-attach).
+pub fn load_and_attach(
+    obj_name: &str,
+    object_bytes: &[u8],
+    btf: &PreparedBtf,
+) -> Result<Loaded, Failure> {
+    let mut builder = ObjectBuilder::default();
+    builder.name(obj_name).kind_ctx(Kind::Payload, || {
+        format!("package.json: meta.bpf_skel.obj_name {obj_name:?} is not a valid object name")
+    })?;
+    if let Some(path) = &btf.custom_path {
+        builder.btf_custom_path(path).kind_ctx(Kind::Other, || {
+            format!("BTF path {} cannot be passed to libbpf", path.display())
+        })?;
+    }
+
+    libbpf_log::clear();
+    let open = builder
+        .open_memory(object_bytes)
+        .map_err(|e| libbpf_log::explain(&format!("libbpf cannot open BPF object {obj_name}"), e))
+        .kind(Kind::Libbpf)?;
+
+    libbpf_log::clear();
+    let object = open
+        .load()
+        .map_err(|e| {
+            libbpf_log::explain(
+                &format!("libbpf cannot load BPF object {obj_name} into the kernel"),
+                e,
+            )
+        })
+        .kind(Kind::Libbpf)?;
+
+    let mut links = Vec::new();
+    for prog in object.progs_mut() {
+        if !prog.autoload() {
+            continue;
+        }
+        let name = prog.name().to_string_lossy().into_owned();
+        let section = prog.section().to_string_lossy().into_owned();
+        libbpf_log::clear();
+        let link = prog
+            .attach()
+            .map_err(|e| {
+                libbpf_log::explain(
+                    &format!("libbpf cannot attach program {name} (section {section})"),
+                    e,
+                )
+            })
+            .kind(Kind::Libbpf)?;
+        links.push(link);
+    }
+    Ok(Loaded { links, object })
+}

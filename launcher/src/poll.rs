@@ -1,0 +1,141 @@
+//! Poll every ring buffer and perf buffer map of the object in one loop
+//! until SIGINT/SIGTERM (or stdout is closed).
+
+use crate::errors::{Failure, Kind};
+use crate::printer::Printer;
+use crate::signals;
+use libbpf_rs::{MapCore, MapType, Object, PerfBufferBuilder, RingBufferBuilder};
+use std::cell::{Cell, RefCell};
+use std::os::fd::RawFd;
+use std::rc::Rc;
+use std::time::Duration;
+
+/// What happened while polling.
+#[derive(Debug, Default)]
+pub struct PollStats {
+    /// Samples the kernel reported lost (perf buffers).
+    pub lost: u64,
+    /// Records that could not be decoded.
+    pub decode_errors: u64,
+}
+
+/// Names of the maps events are read from (ring and perf buffers).
+pub fn output_maps(object: &Object) -> Vec<String> {
+    object
+        .maps()
+        .filter(|m| matches!(m.map_type(), MapType::RingBuf | MapType::PerfEventArray))
+        .map(|m| m.name().to_string_lossy().into_owned())
+        .collect()
+}
+
+/// Poll until stopped, feeding every record to `printer`.
+pub fn run(object: &Object, printer: Printer, timeout_ms: i32) -> Result<PollStats, Failure> {
+    let printer = Rc::new(RefCell::new(printer));
+    let lost = Rc::new(Cell::new(0u64));
+    let timeout = Duration::from_millis(u64::try_from(timeout_ms.max(1)).unwrap_or(100));
+
+    let maps: Vec<_> = object.maps().collect();
+    let mut ring_builder = RingBufferBuilder::new();
+    let mut ring_count = 0;
+    let mut perf_buffers = Vec::new();
+    for map in &maps {
+        let name = map.name().to_string_lossy().into_owned();
+        match map.map_type() {
+            MapType::RingBuf => {
+                let p = Rc::clone(&printer);
+                ring_builder
+                    .add(map, move |data: &[u8]| {
+                        let mut p = p.borrow_mut();
+                        p.record(data);
+                        if p.closed {
+                            -1
+                        } else {
+                            0
+                        }
+                    })
+                    .map_err(|e| setup_error("ring buffer", &name, e))?;
+                ring_count += 1;
+            }
+            MapType::PerfEventArray => {
+                let p = Rc::clone(&printer);
+                let l = Rc::clone(&lost);
+                let perf = PerfBufferBuilder::new(map)
+                    .sample_cb(move |_cpu, data: &[u8]| p.borrow_mut().record(data))
+                    .lost_cb(move |_cpu, n| l.set(l.get().saturating_add(n)))
+                    .build()
+                    .map_err(|e| setup_error("perf buffer", &name, e))?;
+                perf_buffers.push(perf);
+            }
+            _ => {}
+        }
+    }
+    let ring = if ring_count > 0 {
+        Some(
+            ring_builder
+                .build()
+                .map_err(|e| setup_error("ring buffer", "(all)", e))?,
+        )
+    } else {
+        None
+    };
+
+    let mut fds: Vec<RawFd> = ring.iter().map(|r| r.epoll_fd()).collect();
+    fds.extend(perf_buffers.iter().map(|p| p.epoll_fd()));
+    let mut pollfds: Vec<libc::pollfd> = fds
+        .iter()
+        .map(|fd| libc::pollfd {
+            fd: *fd,
+            events: libc::POLLIN,
+            revents: 0,
+        })
+        .collect();
+
+    printer.borrow_mut().header();
+    while !signals::stop_requested() && !printer.borrow().closed {
+        let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(100);
+        // SAFETY: `pollfds` is a valid, exclusively borrowed array of `len` pollfd structs.
+        let n = unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as libc::nfds_t, ms) };
+        if n < 0 {
+            let err = std::io::Error::last_os_error();
+            if err.kind() == std::io::ErrorKind::Interrupted {
+                continue;
+            }
+            return Err(Failure {
+                kind: Kind::Other,
+                error: anyhow::anyhow!("polling the event buffers failed: {err}"),
+            });
+        }
+        if n == 0 {
+            continue;
+        }
+        if let Some(r) = &ring {
+            if let Err(e) = r.consume() {
+                if !printer.borrow().closed {
+                    return Err(poll_error("ring buffer", e));
+                }
+            }
+        }
+        for perf in &perf_buffers {
+            perf.consume().map_err(|e| poll_error("perf buffer", e))?;
+        }
+    }
+    let decode_errors = printer.borrow().decode_errors;
+    Ok(PollStats {
+        lost: lost.get(),
+        decode_errors,
+    })
+}
+
+fn setup_error(what: &str, map: &str, e: libbpf_rs::Error) -> Failure {
+    Failure {
+        kind: Kind::Libbpf,
+        error: anyhow::anyhow!("cannot set up the {what} for map {map}: {e:#}"),
+    }
+}
+
+fn poll_error(what: &str, e: libbpf_rs::Error) -> Failure {
+    Failure {
+        kind: Kind::Other,
+        error: anyhow::anyhow!("reading the {what} failed: {e:#}"),
+    }
+}

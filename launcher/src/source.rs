@@ -1,0 +1,73 @@
+//! Where the package comes from: the payload appended to this executable
+//! (a packed tool) or a file named on the command line (`launcher run`).
+
+use crate::errors::{Failure, Kind, ResultExt};
+use bundle::payload::Payload;
+use std::path::{Path, PathBuf};
+
+/// This executable, and the payload appended to it if there is one.
+pub struct SelfImage {
+    /// Path the executable was read from.
+    pub path: PathBuf,
+    /// The payload bytes; `None` for a plain launcher.
+    pub payload: Option<Vec<u8>>,
+}
+
+/// Path of the running executable: `/proc/self/exe`, or `argv[0]` when
+/// `/proc` is not mounted.
+fn self_exe_path() -> PathBuf {
+    let proc_exe = PathBuf::from("/proc/self/exe");
+    if proc_exe.exists() {
+        return proc_exe;
+    }
+    std::env::args_os()
+        .next()
+        .map(PathBuf::from)
+        .unwrap_or(proc_exe)
+}
+
+/// Read this executable's trailer (FORMAT.md §1.1) and payload.
+pub fn read_self() -> Result<SelfImage, Failure> {
+    let path = self_exe_path();
+    let mut file = std::fs::File::open(&path).kind_ctx(Kind::Payload, || {
+        format!(
+            "cannot open this executable ({}) to read its payload; is /proc mounted?",
+            path.display()
+        )
+    })?;
+    let payload = bundle::trailer::read_payload_from(&mut file).kind_ctx(Kind::Payload, || {
+        format!(
+            "{}: the bpf-compatible payload is damaged; re-download the tool or rebuild it with `packer build`",
+            path.display()
+        )
+    })?;
+    Ok(SelfImage { path, payload })
+}
+
+/// Parse a payload read from `origin` (a packed tool or a package file).
+pub fn parse_payload(bytes: &[u8], origin: &Path) -> Result<Payload, Failure> {
+    Payload::from_bytes(bytes).kind_ctx(Kind::Payload, || {
+        format!(
+            "{}: not a valid bpf-compatible/eunomia package; re-download it or rebuild it with `packer build`",
+            origin.display()
+        )
+    })
+}
+
+/// Read and parse the package named on the `launcher run` command line
+/// (`package.json`, a tar or a tar.gz).
+pub fn read_package_file(path: &Path) -> Result<Payload, Failure> {
+    let bytes = std::fs::read(path).kind_ctx(Kind::Payload, || {
+        format!("cannot read package {}", path.display())
+    })?;
+    parse_payload(&bytes, path)
+}
+
+/// The message for an executable that should carry a payload but does not.
+pub fn missing_payload_message(exe_name: &str) -> String {
+    format!(
+        "{exe_name}: this file has no bpf-compatible payload: it was probably stripped \
+         (strip/objcopy drop appended data) after packing; re-run `packer build` and do not strip the result. \
+         To run a package file with the plain launcher use `{exe_name} run PKG.json|PKG.tar`"
+    )
+}
