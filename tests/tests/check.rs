@@ -30,11 +30,8 @@ fn check_works_as_nobody() {
     let native = run(as_nobody(&tool).arg("--check"));
     native.assert_success();
     let text = format!("{}{}", native.stdout, native.stderr);
-    assert!(
-        text.contains(&identity),
-        "--check must print {identity}: {native}"
-    );
-    assert!(text.to_lowercase().contains("native"), "{native}");
+    assert_names_identity(&text, &identity);
+    assert_btf_choice(&text, "native");
 
     // Native BTF hidden: the embedded BTF for this kernel would be used.
     let mut cmd = hidden_btf(Path::new("setpriv"));
@@ -42,10 +39,35 @@ fn check_works_as_nobody() {
     let embedded = run(&mut cmd);
     embedded.assert_success();
     let text = format!("{}{}", embedded.stdout, embedded.stderr);
-    assert!(text.contains(&identity), "{embedded}");
-    assert!(text.to_lowercase().contains("embedded"), "{embedded}");
+    assert_names_identity(&text, &identity);
+    assert_btf_choice(&text, "embedded");
     assert!(
         !text.contains("TIME "),
         "--check must not run the tool: {embedded}"
+    );
+}
+
+/// Every part of `ID/VERSION_ID/ARCH/RELEASE` must appear in the report.
+#[track_caller]
+fn assert_names_identity(report: &str, identity: &str) {
+    for part in identity.split('/').filter(|p| !p.is_empty()) {
+        assert!(
+            report.contains(part),
+            "--check must name this system ({identity}); `{part}` missing:\n{report}"
+        );
+    }
+}
+
+/// The report's "BTF to use" line (the whole report if it has none) must say
+/// `choice`.
+#[track_caller]
+fn assert_btf_choice(report: &str, choice: &str) {
+    let line = report
+        .lines()
+        .find(|l| l.to_lowercase().contains("btf to use"))
+        .unwrap_or(report);
+    assert!(
+        line.to_lowercase().contains(choice),
+        "--check must say the {choice} BTF would be used:\n{report}"
     );
 }
