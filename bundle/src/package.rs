@@ -10,7 +10,8 @@ use std::io::{Read, Write};
 use base64::{engine::general_purpose::STANDARD, Engine as _};
 use flate2::{read::ZlibDecoder, write::ZlibEncoder, Compression};
 use serde::{Deserialize, Deserializer, Serialize};
-use serde_json::{Map, Value};
+/// JSON maps and values as used by the `extra` fields.
+pub use serde_json::{Map, Value};
 
 use crate::Error;
 

@@ -220,6 +220,17 @@ pub fn payload_slice(file: &[u8]) -> Result<Option<&[u8]>, TrailerError> {
     Ok(Some(payload))
 }
 
+/// The launcher part of a file: everything before the payload when the
+/// file is a packed tool (checked), else the whole file.
+pub fn launcher_part(file: &[u8]) -> Result<&[u8], TrailerError> {
+    match payload_slice(file)? {
+        Some(payload) => Ok(file
+            .get(..file.len() - TRAILER_LEN - payload.len())
+            .unwrap_or_default()),
+        None => Ok(file),
+    }
+}
+
 /// The payload inside the bytes of a packed tool, checked; `Ok(None)` when
 /// the file has no trailer.
 pub fn read_payload(file: &[u8]) -> Result<Option<Vec<u8>>, TrailerError> {
@@ -284,6 +295,15 @@ mod tests {
         let mut written = Vec::new();
         write_packed(&mut written, b"\x7fELF launcher bytes", b"payload bytes").unwrap();
         assert_eq!(written, file);
+    }
+
+    #[test]
+    fn launcher_part_strips_payload() {
+        assert_eq!(launcher_part(&packed()).unwrap(), b"\x7fELF launcher bytes");
+        assert_eq!(launcher_part(b"plain").unwrap(), b"plain");
+        let mut bad = packed();
+        bad[20] ^= 1;
+        assert!(launcher_part(&bad).is_err());
     }
 
     #[test]
