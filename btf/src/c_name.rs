@@ -1,0 +1,154 @@
+//! C spelling of a type (`"unsigned int"`, `"char[16]"`, `"struct event *"`, `"int (*)(int)"`).
+
+use crate::btf::{Btf, MAX_RESOLVE_DEPTH};
+use crate::types::Type;
+
+/// The C spelling of type `id`; `"?"` stands in for ids out of range or chains too deep.
+pub(crate) fn c_type_name(btf: &Btf, id: u32) -> String {
+    declare(btf, id, String::new(), 0)
+}
+
+fn join(base: &str, inner: &str) -> String {
+    if inner.is_empty() {
+        base.to_string()
+    } else if inner.starts_with('[') {
+        format!("{base}{inner}")
+    } else {
+        format!("{base} {inner}")
+    }
+}
+
+fn tagged(tag: &str, name: &str) -> String {
+    if name.is_empty() {
+        format!("{tag} {{...}}")
+    } else {
+        format!("{tag} {name}")
+    }
+}
+
+fn needs_parens(btf: &Btf, id: u32) -> bool {
+    matches!(
+        btf.type_by_id(btf.resolve(id)),
+        Some(Type::Array { .. } | Type::FuncProto { .. })
+    )
+}
+
+/// Spells the declaration of `inner` (a declarator such as `*`, `[4]`) with base type `id`.
+fn declare(btf: &Btf, id: u32, inner: String, depth: u32) -> String {
+    if depth > MAX_RESOLVE_DEPTH {
+        return join("?", &inner);
+    }
+    let Some(t) = btf.type_by_id(id) else {
+        return join("?", &inner);
+    };
+    let qualified = |q: &str, target: u32| {
+        if matches!(btf.type_by_id(target), Some(Type::Ptr { .. })) {
+            let inner = if inner.is_empty() {
+                q.to_string()
+            } else {
+                format!("{q} {inner}")
+            };
+            declare(btf, target, inner, depth + 1)
+        } else {
+            format!("{q} {}", declare(btf, target, inner.clone(), depth + 1))
+        }
+    };
+    match t {
+        Type::Void => join("void", &inner),
+        Type::Int { name, .. }
+        | Type::Float { name, .. }
+        | Type::Typedef { name, .. }
+        | Type::Func { name, .. }
+        | Type::Var { name, .. }
+        | Type::Datasec { name, .. } => join(name, &inner),
+        Type::Struct { name, .. } => join(&tagged("struct", name), &inner),
+        Type::Union { name, .. } => join(&tagged("union", name), &inner),
+        Type::Enum { name, .. } | Type::Enum64 { name, .. } => join(&tagged("enum", name), &inner),
+        Type::Fwd { name, union } => join(
+            &tagged(if union { "union" } else { "struct" }, name),
+            &inner,
+        ),
+        Type::Ptr { target } => {
+            let inner = if needs_parens(btf, target) {
+                format!("(*{inner})")
+            } else {
+                format!("*{inner}")
+            };
+            declare(btf, target, inner, depth + 1)
+        }
+        Type::Array { elem, nelems, .. } => {
+            declare(btf, elem, format!("{inner}[{nelems}]"), depth + 1)
+        }
+        Type::Const { target } => qualified("const", target),
+        Type::Volatile { target } => qualified("volatile", target),
+        Type::Restrict { target } => qualified("restrict", target),
+        Type::TypeTag { target, .. } | Type::DeclTag { target, .. } => {
+            declare(btf, target, inner, depth + 1)
+        }
+        Type::FuncProto { ret, params } => {
+            let list: Vec<String> = params
+                .iter()
+                .map(|p| {
+                    if p.type_id == 0 && p.name.is_empty() {
+                        "...".to_string()
+                    } else {
+                        declare(btf, p.type_id, String::new(), depth + 1)
+                    }
+                })
+                .collect();
+            let list = if list.is_empty() {
+                "void".to_string()
+            } else {
+                list.join(", ")
+            };
+            declare(btf, ret, format!("{inner}({list})"), depth + 1)
+        }
+        Type::Unknown { kind } => join(&format!("<kind {kind}>"), &inner),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::write::{BtfBuilder, IntEncoding};
+
+    #[test]
+    fn spells_common_types() {
+        let mut b = BtfBuilder::new();
+        let int = b.add_int(
+            "int",
+            4,
+            IntEncoding {
+                signed: true,
+                ..Default::default()
+            },
+        ); // 1
+        let ch = b.add_int(
+            "char",
+            1,
+            IntEncoding {
+                signed: true,
+                char: true,
+                ..Default::default()
+            },
+        ); // 2
+        let arr = b.add_array(ch, int, 16); // 3
+        let ev = b.add_struct("event", 8); // 4
+        let pev = b.add_ptr(ev); // 5
+        let cch = b.add_const(ch); // 6
+        let pcch = b.add_ptr(cch); // 7
+        let fp = b.add_func_proto(int); // 8
+        b.add_param("", int).unwrap();
+        let pfp = b.add_ptr(fp); // 9
+        let u = b.add_int("unsigned int", 4, IntEncoding::default()); // 10
+        let anon = b.add_union("", 4); // 11
+        let btf = b.build().unwrap();
+        assert_eq!(btf.c_type_name(0), "void");
+        assert_eq!(btf.c_type_name(arr), "char[16]");
+        assert_eq!(btf.c_type_name(pev), "struct event *");
+        assert_eq!(btf.c_type_name(pcch), "const char *");
+        assert_eq!(btf.c_type_name(pfp), "int (*)(int)");
+        assert_eq!(btf.c_type_name(u), "unsigned int");
+        assert_eq!(btf.c_type_name(anon), "union {...}");
+        assert_eq!(btf.c_type_name(999), "?");
+    }
+}
