@@ -108,7 +108,14 @@ fn run_payload(payload: &Payload, opts: &RunOptions) -> Result<i32, Failure> {
     let prepared = btf_choice::prepare(&decision)?;
     privileges::ensure_can_load_bpf()?;
     if opts.verbose {
-        eprintln!("using BTF: {}", btf_choice::describe(&decision));
+        let path = prepared.custom_path.as_ref().map_or_else(
+            || "none, libbpf reads the kernel's own".to_string(),
+            |p| p.display().to_string(),
+        );
+        eprintln!(
+            "using BTF: {} [libbpf btf_custom_path: {path}]",
+            btf_choice::describe(&decision)
+        );
     }
 
     let meta = &payload.package.meta;

@@ -23,13 +23,15 @@ pub fn event_layout(
     let btf = match Btf::from_elf(object_elf) {
         Ok(btf) => btf,
         Err(_) if export_types.is_empty() => return Ok(None),
-        Err(e) => return Err(Failure::new(
-            Kind::Payload,
-            format!(
+        Err(e) => {
+            return Err(Failure::new(
+                Kind::Payload,
+                format!(
                 "package.json: the BPF object's .BTF cannot be read ({e}); it is needed to decode \
                      events as export_types[0]; rebuild the object with clang -g"
             ),
-        )),
+            ))
+        }
     };
     match export_types.first() {
         Some(et) => exported_struct(&btf, et).map(Some),

@@ -37,7 +37,7 @@ pub fn read_self() -> Result<SelfImage, Failure> {
     })?;
     let payload = bundle::trailer::read_payload_from(&mut file).kind_ctx(Kind::Payload, || {
         format!(
-            "{}: the bpf-compatible payload is damaged; re-download the tool or rebuild it with `packer build`",
+            "{}: the bpf-compatible payload is corrupt or truncated; re-download the tool or rebuild it with `packer build`",
             path.display()
         )
     })?;
