@@ -263,10 +263,9 @@ fn btf_override_and_table_output() {
     let mut cmd = hidden_btf_launcher();
     cmd.arg("run").arg(&pkg).arg("--btf").arg(&btf_copy);
     let run = run_until(cmd, |out| {
-        out.iter()
-            .filter(|l| l.contains(" true ") && l.contains("SRC_"))
-            .count()
-            >= 2
+        ["SRC_RING(1)", "SRC_PERF(2)"]
+            .iter()
+            .all(|src| true_row(out, src).is_some())
     });
     let stderr = run.stderr.join("\n");
     assert!(
@@ -279,18 +278,34 @@ fn btf_override_and_table_output() {
         header, "TIME     PID    COMM   SRC    FLAG   LEVEL  IS_EXEC TS     ",
         "{stderr}"
     );
-    let row = run
-        .stdout
-        .iter()
-        .find(|l| l.contains(" true ") && l.contains("SRC_RING(1)"))
+    let row = true_row(&run.stdout, "SRC_RING(1)")
         .unwrap_or_else(|| panic!("no row for /bin/true: {:?}", run.stdout));
-    let comm_col = header.find("COMM").unwrap();
-    assert_eq!(row.get(comm_col..comm_col + 5), Some("true "), "{row}");
+    // HH:MM:SS, then values under their headers.
     assert!(
-        row.get(..8)
-            .is_some_and(|t| t.as_bytes().get(2) == Some(&b':')),
+        row.get(..9)
+            .is_some_and(|t| t.as_bytes().get(2) == Some(&b':') && t.ends_with(' ')),
         "{row}"
     );
+    let pid_col = header.find("PID").unwrap();
+    assert!(
+        row.get(pid_col..)
+            .and_then(|r| r.split(' ').next())
+            .is_some_and(|p| p.parse::<u32>().is_ok()),
+        "{row}"
+    );
+    assert!(
+        row.contains(" SRC_RING(1) 1 5 ") && row.contains(" true "),
+        "{row}"
+    );
+}
+
+/// Column where COMM starts in the table (from the expected header).
+const COMM_COLUMN: usize = 16;
+
+/// The table row for a `/bin/true` exec that came through `src`.
+fn true_row<'a>(rows: &'a [String], src: &str) -> Option<&'a String> {
+    rows.iter()
+        .find(|r| r.get(COMM_COLUMN..COMM_COLUMN + 5) == Some("true ") && r.contains(src))
 }
 
 #[test]
