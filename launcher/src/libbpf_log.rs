@@ -7,15 +7,17 @@
 
 use libbpf_rs::PrintLevel;
 use std::collections::VecDeque;
+use std::io::Write;
 use std::sync::Mutex;
 
 /// How many recent warning lines are kept for error reports.
-const KEEP_LINES: usize = 40;
+const KEEP_LINES: usize = 60;
 
 static RECENT: Mutex<VecDeque<String>> = Mutex::new(VecDeque::new());
 
 fn print_all(_level: PrintLevel, msg: String) {
-    eprint!("{msg}");
+    // Called from C: never panic, even if stderr is closed.
+    let _ = std::io::stderr().write_all(msg.as_bytes());
 }
 
 fn keep_warnings(level: PrintLevel, msg: String) {
