@@ -33,10 +33,20 @@ pub fn event_layout(
             ))
         }
     };
+    layout_from_btf(&btf, export_types)
+}
+
+/// [`event_layout`] for already parsed BTF.
+pub fn layout_from_btf(
+    btf: &Btf,
+    export_types: &[ExportType],
+) -> Result<Option<EventLayout>, Failure> {
     match export_types.first() {
-        Some(et) => exported_struct(&btf, et).map(Some),
-        None => Ok(only_struct_named(&btf, DEFAULT_EVENT_STRUCT)
-            .and_then(|id| struct_layout(&btf, id).ok())),
+        Some(et) => exported_struct(btf, et).map(Some),
+        None => {
+            Ok(only_struct_named(btf, DEFAULT_EVENT_STRUCT)
+                .and_then(|id| struct_layout(btf, id).ok()))
+        }
     }
 }
 
@@ -249,4 +259,162 @@ fn shape(btf: &Btf, id: u32, depth: u32) -> Result<Shape, String> {
             size: type_size(btf, rid, depth + 1)?,
         },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::{decode_event, Value};
+    use btf::{BtfBuilder, IntEncoding};
+
+    fn export(name: &str, type_id: u32) -> ExportType {
+        serde_json::from_value(serde_json::json!({
+            "name": name, "size": 0, "type_id": type_id, "members": []
+        }))
+        .unwrap()
+    }
+
+    /// struct event { pid_t pid; char comm[4]; unsigned flag:1, lvl:3;
+    ///   const enum st { A = 0, B = -1 } st; struct { short x; }; union { u8 b[2]; } u;
+    ///   _Bool ok; struct event *next; };
+    fn sample_btf() -> (btf::Btf, u32) {
+        let mut b = BtfBuilder::new();
+        let int = b.add_int(
+            "int",
+            4,
+            IntEncoding {
+                signed: true,
+                ..Default::default()
+            },
+        );
+        let pid_t = b.add_typedef("pid_t", int);
+        let chr = b.add_int(
+            "char",
+            1,
+            IntEncoding {
+                signed: true,
+                ..Default::default()
+            },
+        );
+        let uint = b.add_int("unsigned int", 4, IntEncoding::default());
+        let comm = b.add_array(chr, int, 4);
+        let st = b.add_enum("st", 4, true);
+        b.add_enum_value("A", 0).unwrap();
+        b.add_enum_value("B", -1).unwrap();
+        let cst = b.add_const(st);
+        let short = b.add_int(
+            "short",
+            2,
+            IntEncoding {
+                signed: true,
+                ..Default::default()
+            },
+        );
+        let anon = b.add_struct("", 2);
+        b.add_member("x", short, 0, 0).unwrap();
+        let u8t = b.add_int("unsigned char", 1, IntEncoding::default());
+        let arr = b.add_array(u8t, int, 2);
+        let un = b.add_union("", 2);
+        b.add_member("b", arr, 0, 0).unwrap();
+        let boolean = b.add_int(
+            "_Bool",
+            1,
+            IntEncoding {
+                bool: true,
+                ..Default::default()
+            },
+        );
+        // `next` points at the struct added right after the pointer.
+        let ptr = b.add_ptr(b.type_count() + 1);
+        let ev = b.add_struct("event", 32);
+        b.add_member("pid", pid_t, 0, 0).unwrap();
+        b.add_member("comm", comm, 32, 0).unwrap();
+        b.add_member("flag", uint, 64, 1).unwrap();
+        b.add_member("lvl", uint, 65, 3).unwrap();
+        b.add_member("st", cst, 96, 0).unwrap();
+        b.add_member("", anon, 128, 0).unwrap();
+        b.add_member("u", un, 144, 0).unwrap();
+        b.add_member("ok", boolean, 176, 0).unwrap();
+        b.add_member("next", ptr, 192, 0).unwrap();
+        (b.build().unwrap(), ev)
+    }
+
+    fn record() -> Vec<u8> {
+        let mut d = vec![0u8; 32];
+        d[0..4].copy_from_slice(&42i32.to_le_bytes());
+        d[4..7].copy_from_slice(b"sh\0");
+        d[8] = 0b1011; // flag = 1, lvl = 0b101
+        d[12..16].copy_from_slice(&(-1i32).to_le_bytes());
+        d[16..18].copy_from_slice(&(-2i16).to_le_bytes());
+        d[18] = 7;
+        d[19] = 8;
+        d[22] = 1;
+        d[24..32].copy_from_slice(&0x1000u64.to_le_bytes());
+        d
+    }
+
+    #[test]
+    fn layout_from_built_btf_decodes_a_record() {
+        let (btf, ev) = sample_btf();
+        let layout = layout_from_btf(&btf, &[export("event", ev)])
+            .unwrap()
+            .unwrap();
+        let names: Vec<&str> = layout.fields.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["pid", "comm", "flag", "lvl", "st", "x", "u", "ok", "next"]
+        );
+        let v = decode_event(&layout, &record()).unwrap();
+        let vals: Vec<Value> = v.into_iter().map(|(_, v)| v).collect();
+        assert_eq!(
+            vals,
+            vec![
+                Value::Signed(42),
+                Value::Str("sh".into()),
+                Value::Unsigned(1),
+                Value::Unsigned(5),
+                Value::Enum {
+                    name: Some("B".into()),
+                    value: -1
+                },
+                Value::Signed(-2),
+                Value::Record(vec![(
+                    "b".into(),
+                    Value::List(vec![Value::Unsigned(7), Value::Unsigned(8)])
+                )]),
+                Value::Bool(true),
+                Value::Ptr(0x1000),
+            ]
+        );
+    }
+
+    #[test]
+    fn wrong_type_id_falls_back_to_the_name_and_missing_exports_to_struct_event() {
+        let (btf, ev) = sample_btf();
+        let by_name = layout_from_btf(&btf, &[export("event", 1)])
+            .unwrap()
+            .unwrap();
+        let default = layout_from_btf(&btf, &[]).unwrap().unwrap();
+        let exact = layout_from_btf(&btf, &[export("event", ev)])
+            .unwrap()
+            .unwrap();
+        assert_eq!(by_name, exact);
+        assert_eq!(default, exact);
+    }
+
+    #[test]
+    fn unknown_export_is_a_payload_error() {
+        let (btf, _) = sample_btf();
+        let err = layout_from_btf(&btf, &[export("nope", 1)]).unwrap_err();
+        assert_eq!(err.kind, Kind::Payload);
+        assert!(err.to_string().contains("struct nope"), "{err}");
+    }
+
+    #[test]
+    fn no_exports_and_no_struct_event_means_hex() {
+        let mut b = BtfBuilder::new();
+        b.add_int("int", 4, IntEncoding::default());
+        let btf = b.build().unwrap();
+        assert_eq!(layout_from_btf(&btf, &[]).unwrap(), None);
+    }
 }
