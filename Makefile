@@ -118,7 +118,7 @@ lint:
 ## /sys/kernel/btf hidden and trigger a few execs (root).
 DEMO_TOOL := $(BUILD)/execsnoop
 DEMO_SECONDS ?= 4
-DEMO_KERNELS := --kernels host $(if $(BTFHUB_ARCHIVE),--archive $(BTFHUB_ARCHIVE) --kernels all)
+DEMO_KERNELS := --kernels host $(if $(BTFHUB_ARCHIVE),--btfhub $(BTFHUB_ARCHIVE) --kernels all)
 
 demo: build examples tracefs
 	@[ "$$(id -u)" -eq 0 ] || { echo "demo: loading BPF needs root: run 'sudo make demo'" >&2; exit 1; }

@@ -25,24 +25,36 @@ impl Kernels<'_> {
             args.extend(["--kernels".into(), "host".into()]);
         }
         if let Some(archive) = self.samples {
-            args.extend(["--archive".into(), archive.into()]);
+            args.extend(["--btfhub".into(), archive.into()]);
             args.extend(["--kernels".into(), "all".into()]);
         }
         args
     }
 }
 
-/// `packer build OBJ <kernels> [extra..] -o OUT`; fails the test when the
+/// What `packer build` writes.
+#[derive(Debug, Clone, Copy)]
+pub enum Output<'a> {
+    /// A packed executable (`-o PATH`).
+    Tool(&'a Path),
+    /// The package tar alone (`--tar PATH`), for `launcher run`.
+    Tar(&'a Path),
+}
+
+/// `packer build OBJ <kernels> -o TOOL | --tar PKG`; fails the test when the
 /// packer does.
 #[track_caller]
-pub fn pack(packer: &Path, object: &Path, kernels: Kernels<'_>, extra: &[&str], out: &Path) {
+pub fn pack(packer: &Path, object: &Path, kernels: Kernels<'_>, out: Output<'_>) {
+    let (flag, path) = match out {
+        Output::Tool(path) => ("-o", path),
+        Output::Tar(path) => ("--tar", path),
+    };
     run(Command::new(packer)
         .arg("build")
         .arg(object)
         .args(kernels.args())
-        .args(extra)
-        .arg("-o")
-        .arg(out))
+        .arg(flag)
+        .arg(path))
     .assert_success();
 }
 

@@ -4,8 +4,8 @@
 use std::path::Path;
 
 use e2e::{
-    as_nobody, example, hidden_btf, host_identity, pack, packer, root_or_skip, run, Kernels, Tmp,
-    NOBODY,
+    as_nobody, example, hidden_btf, host_identity, pack, packer, root_or_skip, run, Kernels,
+    Output, Tmp, NOBODY,
 };
 
 #[test]
@@ -23,7 +23,7 @@ fn check_works_as_nobody() {
         host: true,
         samples: None,
     };
-    pack(&packer, &object, kernels, &[], &tool);
+    pack(&packer, &object, kernels, Output::Tool(&tool));
     let identity = host_identity();
 
     // Native BTF readable: that is what would be used.

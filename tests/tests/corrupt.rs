@@ -4,7 +4,7 @@ use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-use e2e::{example, pack, packer, run, Finished, Kernels, Tmp};
+use e2e::{example, pack, packer, run, Finished, Kernels, Output, Tmp};
 
 const TRAILER_LEN: usize = 64;
 
@@ -16,7 +16,7 @@ fn packed_bytes(tmp: &Tmp) -> Option<Vec<u8>> {
         host: true,
         samples: None,
     };
-    pack(&packer, &object, kernels, &[], &tool);
+    pack(&packer, &object, kernels, Output::Tool(&tool));
     Some(fs::read(&tool).unwrap_or_else(|e| panic!("reading {}: {e}", tool.display())))
 }
 

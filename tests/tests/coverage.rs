@@ -4,7 +4,8 @@
 use std::process::Command;
 
 use e2e::{
-    archive, example, hidden_btf, host_identity, pack, packer, root_or_skip, run, Kernels, Tmp,
+    archive, example, hidden_btf, host_identity, pack, packer, root_or_skip, run, Kernels, Output,
+    Tmp,
 };
 
 #[test]
@@ -25,7 +26,7 @@ fn kernel_not_covered_exits_3() {
         host: false,
         samples: Some(&samples),
     };
-    pack(&packer, &object, kernels, &[], &tool);
+    pack(&packer, &object, kernels, Output::Tool(&tool));
 
     let finished = run(&mut hidden_btf(&tool));
     finished.assert_code(3);
@@ -57,7 +58,7 @@ fn not_covered_is_reported_by_check_too() {
         host: false,
         samples: Some(&samples),
     };
-    pack(&packer, &object, kernels, &[], &tool);
+    pack(&packer, &object, kernels, Output::Tool(&tool));
     let finished = run(hidden_btf(&tool).arg("--check"));
     finished.assert_code(3);
     // Native BTF visible: covered by it, whatever the tool embeds.

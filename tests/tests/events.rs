@@ -7,7 +7,7 @@ use std::process::Command;
 
 use e2e::{
     bpf_lock, example, hidden_btf, json_events, my_pid, pack, packer, root_or_skip,
-    trigger_until_seen, Kernels, Running, Tmp,
+    trigger_until_seen, Kernels, Output, Running, Tmp,
 };
 use serde_json::{Map, Value};
 
@@ -19,7 +19,7 @@ fn packed(tmp: &Tmp, name: &str) -> Option<PathBuf> {
         host: true,
         samples: None,
     };
-    pack(&packer, &object, kernels, &[], &tool);
+    pack(&packer, &object, kernels, Output::Tool(&tool));
     Some(tool)
 }
 

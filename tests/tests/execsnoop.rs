@@ -7,7 +7,7 @@ use std::process::Command;
 
 use e2e::{
     archive, bpf_lock, example, hidden_btf, json_events, launcher, my_pid, pack, packer,
-    root_or_skip, table_rows, trigger_until_seen, Finished, Kernels, Running, Tmp,
+    root_or_skip, table_rows, trigger_until_seen, Finished, Kernels, Output, Running, Tmp,
 };
 
 /// Runs `/bin/true` from this process and returns its pid.
@@ -22,7 +22,7 @@ fn exec_true() -> u32 {
 
 /// Packs execsnoop for the host (plus the sample kernels when the archive is
 /// there) into `tmp`; `None` when a prerequisite is missing (skip).
-fn packed_execsnoop(tmp: &Tmp, extra: &[&str], name: &str) -> Option<PathBuf> {
+fn packed_execsnoop(tmp: &Tmp, name: &str, tar: bool) -> Option<PathBuf> {
     let (packer, object) = (packer()?, example("execsnoop")?);
     let samples = archive();
     let out = tmp.path(name);
@@ -30,7 +30,12 @@ fn packed_execsnoop(tmp: &Tmp, extra: &[&str], name: &str) -> Option<PathBuf> {
         host: true,
         samples: samples.as_deref(),
     };
-    pack(&packer, &object, kernels, extra, &out);
+    let output = if tar {
+        Output::Tar(&out)
+    } else {
+        Output::Tool(&out)
+    };
+    pack(&packer, &object, kernels, output);
     Some(out)
 }
 
@@ -126,7 +131,7 @@ fn embedded_btf_table() {
     }
     let _bpf = bpf_lock();
     let tmp = Tmp::new();
-    let Some(tool) = packed_execsnoop(&tmp, &[], "execsnoop") else {
+    let Some(tool) = packed_execsnoop(&tmp, "execsnoop", false) else {
         return;
     };
     let (pid, finished) = run_until_exec_seen(&mut tool_cmd(&tool, true, &[]), false);
@@ -140,7 +145,7 @@ fn embedded_btf_json() {
     }
     let _bpf = bpf_lock();
     let tmp = Tmp::new();
-    let Some(tool) = packed_execsnoop(&tmp, &[], "execsnoop") else {
+    let Some(tool) = packed_execsnoop(&tmp, "execsnoop", false) else {
         return;
     };
     let (pid, finished) = run_until_exec_seen(&mut tool_cmd(&tool, true, &["--json"]), true);
@@ -154,7 +159,7 @@ fn native_btf_table() {
     }
     let _bpf = bpf_lock();
     let tmp = Tmp::new();
-    let Some(tool) = packed_execsnoop(&tmp, &[], "execsnoop") else {
+    let Some(tool) = packed_execsnoop(&tmp, "execsnoop", false) else {
         return;
     };
     let (pid, finished) = run_until_exec_seen(&mut tool_cmd(&tool, false, &[]), false);
@@ -169,7 +174,7 @@ fn launcher_runs_a_packed_tar() {
     let _bpf = bpf_lock();
     let tmp = Tmp::new();
     let Some(launcher) = launcher() else { return };
-    let Some(package) = packed_execsnoop(&tmp, &["--tar"], "execsnoop.tar") else {
+    let Some(package) = packed_execsnoop(&tmp, "execsnoop.tar", true) else {
         return;
     };
     let mut cmd = hidden_btf(&launcher);

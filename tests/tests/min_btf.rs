@@ -5,7 +5,7 @@ use std::process::Command;
 
 use e2e::{
     bpf_lock, example, hidden_btf, json_events, launcher, my_pid, pack, packer, root_or_skip, run,
-    trigger_until_seen, Kernels, Running, Tmp,
+    trigger_until_seen, Kernels, Output, Running, Tmp,
 };
 
 #[test]
@@ -27,11 +27,12 @@ fn r2_our_minimised_btf_gives_correct_values() {
         .arg(&object))
     .assert_success();
     let package = tmp.path("execsnoop.tar");
+    // The package embeds the host's BTF too; --btf must win over it.
     let kernels = Kernels {
-        host: false,
+        host: true,
         samples: None,
     };
-    pack(&packer, &object, kernels, &["--tar"], &package);
+    pack(&packer, &object, kernels, Output::Tar(&package));
 
     let mut cmd = hidden_btf(&launcher);
     cmd.arg("run")
@@ -57,6 +58,11 @@ fn r2_our_minimised_btf_gives_correct_values() {
         panic!("no event for any /bin/true this test ran: {finished}");
     };
     finished.assert_success();
+    assert!(
+        finished.stderr.contains(&btf.display().to_string()),
+        "the tool must say it uses {}: {finished}",
+        btf.display()
+    );
     let events = json_events(&finished.stdout).unwrap_or_else(|e| panic!("{e}: {finished}"));
     let event = events
         .iter()
