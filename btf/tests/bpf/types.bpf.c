@@ -21,7 +21,8 @@ SEC("tp/syscalls/sys_enter_getpid")
 int type_relos(void *ctx)
 {
 	sink = bpf_core_type_id_local(struct task_struct);
-	sink += bpf_core_type_id_kernel(struct task_struct);
+	/* Unique in every sample kernel; task_struct is not: see type_id_duplicates.bpf.c. */
+	sink += bpf_core_type_id_kernel(union bpf_attr);
 	sink += bpf_core_type_exists(struct sk_buff);
 	sink += bpf_core_type_exists(union bpf_attr);
 	sink += bpf_core_type_exists(struct bpfc_missing_type);
