@@ -37,8 +37,7 @@ fn r2_our_minimised_btf_gives_correct_values() {
     let mut cmd = hidden_btf(&launcher);
     cmd.arg("run")
         .arg(&package)
-        .arg("--json")
-        .arg("--btf")
+        .args(["--json", "--verbose", "--btf"])
         .arg(&btf);
     let mut running = Running::spawn(&mut cmd);
     let seen = trigger_until_seen(
