@@ -1,2 +1,34 @@
-//! TODO
-fn main() {}
+//! `packer`: builds single-file eBPF tools (see `packer --help`).
+//!
+//! Glue only: argument parsing, file I/O and progress; the formats live in
+//! the `bundle` crate and BTF work in the `btf` crate.
+#![forbid(unsafe_code)]
+
+mod cli;
+mod cmd;
+mod fsutil;
+mod kernel;
+mod metadata;
+mod progress;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
+        .format_timestamp(None)
+        .init();
+    let cli = match cli::Cli::try_parse() {
+        Ok(cli) => cli,
+        // Prints help/version (exit 0) or the usage error (exit 2).
+        Err(e) => e.exit(),
+    };
+    match cmd::run(cli.command) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(err) => {
+            eprintln!("packer: error: {err:#}");
+            ExitCode::from(1)
+        }
+    }
+}

@@ -1,0 +1,109 @@
+//! Command-line definition.
+
+use std::path::PathBuf;
+
+use bundle::btfhub::KernelSelector;
+use clap::{Args, Parser, Subcommand};
+
+/// Builds single-file eBPF tools: a CO-RE object, the minimised BTF of every
+/// kernel it should run on, and the prebuilt launcher, in one executable.
+#[derive(Debug, Parser)]
+#[command(name = "packer", version, about, max_term_width = 100)]
+#[command(after_help = "Exit status: 0 ok, 1 error, 2 usage error.\n\
+Logging: RUST_LOG=debug (or info, warn) for details.")]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Pack a BPF object and the minimised BTF of the selected kernels into a
+    /// single executable (-o) or an ecli-compatible package tar (--tar).
+    Build(BuildArgs),
+    /// Minimise one kernel BTF for one or more objects (the arguments of
+    /// `bpftool gen min_core_btf`).
+    MinBtf(MinBtfArgs),
+    /// Minimise every kernel of a btfhub-archive directory for the given
+    /// objects, keeping the directory layout (like bpf-compatible's btfgen).
+    Btfgen(BtfgenArgs),
+    /// Show what a packed tool or a package (tar, tar.gz, package.json)
+    /// contains.
+    Inspect(InspectArgs),
+}
+
+/// `packer build`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Kernel selectors: ID[/VERSION_ID[/ARCH[/RELEASE]]] as in the btfhub-archive \
+layout (ubuntu, ubuntu/20.04, ubuntu/20.04/x86_64/5.4.0-26-generic), 'all' for every kernel in the \
+archive, 'host' for this machine's /sys/kernel/btf/vmlinux filed under its own os-release identity.\n\n\
+--tar writes an uncompressed tar (package.json + btfhub-archive/...), the layout of `ecc -b`, \
+which eunomia's ecli runs as it is."
+)]
+pub struct BuildArgs {
+    /// The CO-RE BPF object (compiled with clang -g -target bpf).
+    pub object: PathBuf,
+
+    /// Kernels to cover (space- or comma-separated selectors, see below).
+    #[arg(long, short = 'k', required = true, num_args = 1.., value_delimiter = ',', value_name = "SEL")]
+    pub kernels: Vec<KernelSelector>,
+
+    /// The btfhub-archive directory [default: $BTFHUB_ARCHIVE, else ./btfhub-archive].
+    #[arg(long, value_name = "DIR")]
+    pub btfhub: Option<PathBuf>,
+
+    /// Output executable [default: the object's name up to its first '.', in
+    /// the current directory].
+    #[arg(long, short = 'o', value_name = "TOOL", conflicts_with = "tar")]
+    pub output: Option<PathBuf>,
+
+    /// Write the package tar instead of an executable.
+    #[arg(long, value_name = "PKG.tar")]
+    pub tar: Option<PathBuf>,
+
+    /// The launcher executable to append the payload to [default: `launcher`
+    /// next to this packer].
+    #[arg(long, value_name = "PATH")]
+    pub launcher: Option<PathBuf>,
+
+    /// The struct that ring/perf buffer events are decoded with [default:
+    /// the struct named `event`, when the object has such a buffer].
+    #[arg(long, value_name = "STRUCT")]
+    pub event_type: Option<String>,
+}
+
+/// `packer min-btf`.
+#[derive(Debug, Args)]
+pub struct MinBtfArgs {
+    /// Kernel BTF: raw BTF, an ELF with .BTF (vmlinux), or btfhub .btf.tar.xz.
+    pub src: PathBuf,
+    /// Where to write the minimised raw BTF.
+    pub dst: PathBuf,
+    /// BPF objects whose CO-RE relocations decide what is kept.
+    #[arg(required = true)]
+    pub objects: Vec<PathBuf>,
+}
+
+/// `packer btfgen`.
+#[derive(Debug, Args)]
+pub struct BtfgenArgs {
+    /// Input btfhub-archive directory (ID/VERSION_ID/ARCH/RELEASE.btf[.tar.xz]).
+    #[arg(long, value_name = "DIR")]
+    pub inputdir: PathBuf,
+    /// Output directory; gets ID/VERSION_ID/ARCH/RELEASE.btf per input kernel.
+    #[arg(long, value_name = "DIR")]
+    pub outputdir: PathBuf,
+    /// BPF object (repeat for several).
+    #[arg(long = "obj", required = true, value_name = "OBJ")]
+    pub objects: Vec<PathBuf>,
+}
+
+/// `packer inspect`.
+#[derive(Debug, Args)]
+pub struct InspectArgs {
+    /// A packed tool, a package tar (gzip or not) or a package.json.
+    pub file: PathBuf,
+}

@@ -1,0 +1,589 @@
+//! Runs the built `packer` binary on real BPF objects and the sample
+//! btfhub archive.
+//!
+//! Objects: `$BPFC_EXAMPLES_DIR/execsnoop.bpf.o` when set, else a small CO-RE
+//! program compiled here with clang against a `vmlinux.h` dumped from
+//! `/sys/kernel/btf/vmlinux` by bpftool. Archive: `$BTFHUB_ARCHIVE`, else
+//! `../shared/btfhub-archive` next to the repository. Tests that need a
+//! missing piece print a skip notice and pass.
+#![allow(clippy::unwrap_used)]
+
+use std::{
+    fs,
+    os::unix::fs::PermissionsExt,
+    path::{Path, PathBuf},
+    process::{Command, Output},
+    sync::OnceLock,
+};
+
+use bundle::{identity::KernelId, payload::Payload, trailer};
+
+const SAMPLE_KERNEL: &str = "ubuntu/20.04/x86_64/5.4.0-26-generic.btf.tar.xz";
+
+/// A CO-RE program with a ring buffer, an event struct, a read-only global
+/// and a field relocation chain (task->real_parent->tgid).
+const TEST_PROG: &str = r#"
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
+
+struct event {
+	int pid;
+	int ppid;
+	char comm[16];
+};
+
+const volatile struct event *__eunomia_dummy_event_ptr __attribute__((unused));
+const volatile int target_pid = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, 256 * 1024);
+} events SEC(".maps");
+
+SEC("tp/sched/sched_process_exec")
+int handle_exec(void *ctx)
+{
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+	struct event *e;
+	int pid = bpf_get_current_pid_tgid() >> 32;
+
+	if (target_pid && pid != target_pid)
+		return 0;
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e)
+		return 0;
+	e->pid = pid;
+	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	bpf_get_current_comm(&e->comm, sizeof(e->comm));
+	bpf_ringbuf_submit(e, 0);
+	return 0;
+}
+
+char LICENSE[] SEC("license") = "GPL";
+"#;
+
+fn packer(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_packer"))
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .env_remove("BTFHUB_ARCHIVE")
+        .output()
+        .unwrap()
+}
+
+fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
+
+#[track_caller]
+fn assert_ok(out: &Output) {
+    assert!(
+        out.status.success(),
+        "packer failed ({:?}):\n{}",
+        out.status.code(),
+        stderr(out)
+    );
+}
+
+#[track_caller]
+fn assert_fails(out: &Output, code: i32, needles: &[&str]) {
+    let err = stderr(out);
+    assert_eq!(out.status.code(), Some(code), "exit status; stderr:\n{err}");
+    for needle in needles {
+        assert!(err.contains(needle), "stderr lacks {needle:?}:\n{err}");
+    }
+}
+
+fn archive() -> Option<PathBuf> {
+    let dir = std::env::var_os("BTFHUB_ARCHIVE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/btfhub-archive")
+        });
+    if dir.join(SAMPLE_KERNEL).is_file() {
+        Some(dir)
+    } else {
+        eprintln!(
+            "SKIP: sample btfhub archive not found at {} (set BTFHUB_ARCHIVE)",
+            dir.display()
+        );
+        None
+    }
+}
+
+fn scratch() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("packer-cli");
+    fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
+fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir_in(scratch()).unwrap()
+}
+
+fn run_tool(cmd: &mut Command) -> Result<(), String> {
+    let out = cmd.output().map_err(|e| format!("{cmd:?}: {e}"))?;
+    if out.status.success() {
+        Ok(())
+    } else {
+        Err(format!(
+            "{cmd:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        ))
+    }
+}
+
+/// Compiles TEST_PROG once (or takes the example), `None` when impossible.
+fn object() -> Option<PathBuf> {
+    static OBJECT: OnceLock<Result<PathBuf, String>> = OnceLock::new();
+    let result = OBJECT.get_or_init(|| {
+        if let Some(dir) = std::env::var_os("BPFC_EXAMPLES_DIR") {
+            let obj = Path::new(&dir).join("execsnoop.bpf.o");
+            if obj.is_file() {
+                return Ok(obj);
+            }
+        }
+        compile_test_prog()
+    });
+    match result {
+        Ok(path) => Some(path.clone()),
+        Err(why) => {
+            eprintln!("SKIP: no BPF object: {why}");
+            None
+        }
+    }
+}
+
+fn compile_test_prog() -> Result<PathBuf, String> {
+    let dir = scratch().join("prog");
+    fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let vmlinux_h = dir.join("vmlinux.h");
+    if !vmlinux_h.is_file() {
+        let out = Command::new("bpftool")
+            .args([
+                "btf",
+                "dump",
+                "file",
+                "/sys/kernel/btf/vmlinux",
+                "format",
+                "c",
+            ])
+            .output()
+            .map_err(|e| format!("bpftool: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "bpftool btf dump: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        let tmp = dir.join(format!("vmlinux.h.{}", std::process::id()));
+        fs::write(&tmp, &out.stdout).map_err(|e| e.to_string())?;
+        fs::rename(&tmp, &vmlinux_h).map_err(|e| e.to_string())?;
+    }
+    let src = dir.join("coretest.bpf.c");
+    fs::write(&src, TEST_PROG).map_err(|e| e.to_string())?;
+    let obj = dir.join("coretest.bpf.o");
+    run_tool(
+        Command::new("clang")
+            .args(["-g", "-O2", "-target", "bpf", "-D__TARGET_ARCH_x86", "-I"])
+            .arg(&dir)
+            .arg("-c")
+            .arg(&src)
+            .arg("-o")
+            .arg(&obj),
+    )?;
+    Ok(obj)
+}
+
+fn str_path(p: &Path) -> &str {
+    p.to_str().unwrap()
+}
+
+#[test]
+fn min_btf_on_sample_kernel() {
+    let (Some(archive), Some(obj)) = (archive(), object()) else {
+        return;
+    };
+    let dir = tempdir();
+    let dst = dir.path().join("min.btf");
+    let src = archive.join(SAMPLE_KERNEL);
+    let out = packer(&["min-btf", str_path(&src), str_path(&dst), str_path(&obj)]);
+    assert_ok(&out);
+    let min = fs::read(&dst).unwrap();
+    let btf = btf::Btf::parse(&min).unwrap();
+    assert!(
+        btf.ids_by_name("task_struct").next().is_some(),
+        "task_struct kept"
+    );
+    let full = btf::decode_kernel_btf(&fs::read(&src).unwrap()).unwrap();
+    assert!(
+        min.len() * 10 < full.len(),
+        "minimised {} vs full {}",
+        min.len(),
+        full.len()
+    );
+}
+
+#[test]
+fn btfgen_on_sample_archive() {
+    let (Some(archive), Some(obj)) = (archive(), object()) else {
+        return;
+    };
+    let dir = tempdir();
+    let outdir = dir.path().join("out");
+    let out = packer(&[
+        "btfgen",
+        "--inputdir",
+        str_path(&archive),
+        "--outputdir",
+        str_path(&outdir),
+        "--obj",
+        str_path(&obj),
+        "--obj",
+        str_path(&obj),
+    ]);
+    assert_ok(&out);
+    let inputs = bundle::btfhub::Archive::scan(&archive).unwrap();
+    assert!(!inputs.entries.is_empty());
+    for entry in &inputs.entries {
+        let dst = outdir.join(entry.kernel.relative_path());
+        let bytes = fs::read(&dst).unwrap_or_else(|e| panic!("{}: {e}", dst.display()));
+        btf::Btf::parse(&bytes).unwrap_or_else(|e| panic!("{}: {e}", dst.display()));
+    }
+    let written = walk(&outdir);
+    assert_eq!(written.len(), inputs.entries.len(), "{written:?}");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            out.extend(walk(&path));
+        } else {
+            out.push(path);
+        }
+    }
+    out
+}
+
+#[test]
+fn build_tar_is_an_ecli_package() {
+    let (Some(archive), Some(obj)) = (archive(), object()) else {
+        return;
+    };
+    let dir = tempdir();
+    let tar = dir.path().join("pkg.tar");
+    let out = packer(&[
+        "build",
+        str_path(&obj),
+        "--btfhub",
+        str_path(&archive),
+        "--kernels",
+        "ubuntu/20.04",
+        "centos,debian/10/x86_64/4.19.0-17-amd64",
+        "--tar",
+        str_path(&tar),
+    ]);
+    assert_ok(&out);
+    let summary = String::from_utf8_lossy(&out.stdout);
+    assert!(summary.contains("for 8 kernels"), "{summary}");
+
+    let bytes = fs::read(&tar).unwrap();
+    assert_eq!(
+        &bytes[..12],
+        b"package.json",
+        "uncompressed tar, package.json first"
+    );
+    let payload = Payload::from_bytes(&bytes).unwrap();
+    assert_eq!(payload.btfs.len(), 8);
+    assert!(payload
+        .btfs
+        .contains_key(&KernelId::new("debian", "10", "x86_64", "4.19.0-17-amd64")));
+    for btf in payload.btfs.values() {
+        btf::Btf::parse(btf).unwrap();
+    }
+    let pkg = &payload.package;
+    assert_eq!(pkg.object().unwrap(), fs::read(&obj).unwrap());
+    let skel = &pkg.meta.bpf_skel;
+    assert!(skel.obj_name.ends_with("_bpf"));
+    assert!(skel.maps.iter().any(|m| m.name == "events" && !m.mmaped));
+    assert!(skel
+        .maps
+        .iter()
+        .any(|m| m.ident == "rodata" && m.mmaped && m.name.ends_with(".rodata")));
+    assert!(
+        skel.progs
+            .iter()
+            .all(|p| p.link && p.attach.starts_with("tp/")),
+        "{:?}",
+        skel.progs
+    );
+    let rodata = skel
+        .data_sections
+        .iter()
+        .find(|d| d.name == ".rodata")
+        .unwrap();
+    assert!(
+        rodata.variables.iter().all(|v| !v.ty.starts_with("const")),
+        "{rodata:?}"
+    );
+    let event = &pkg.meta.export_types[0];
+    assert_eq!(event.name, "event");
+    assert!(
+        event
+            .members
+            .iter()
+            .any(|m| m.name == "comm" && m.ty == "char[16]"),
+        "{event:?}"
+    );
+    let prov = pkg.bpf_compatible.as_ref().unwrap();
+    assert_eq!(prov.kernels, 8);
+
+    // Deterministic: the same inputs give the same bytes.
+    let again = dir.path().join("again.tar");
+    let out = packer(&[
+        "build",
+        str_path(&obj),
+        "--btfhub",
+        str_path(&archive),
+        "-k",
+        "centos",
+        "ubuntu/20.04",
+        "debian/10/x86_64/4.19.0-17-amd64",
+        "--tar",
+        str_path(&again),
+    ]);
+    assert_ok(&out);
+    assert_eq!(fs::read(&again).unwrap(), bytes);
+
+    let out = packer(&["inspect", str_path(&tar)]);
+    assert_ok(&out);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        text.contains("kernels:  8") && text.contains("ubuntu/20.04/x86_64:"),
+        "{text}"
+    );
+}
+
+fn fake_launcher(dir: &Path) -> PathBuf {
+    let path = dir.join("launcher");
+    fs::write(&path, b"\x7fELF not really a launcher").unwrap();
+    path
+}
+
+#[test]
+fn build_tool_appends_payload_to_launcher() {
+    let (Some(archive), Some(obj)) = (archive(), object()) else {
+        return;
+    };
+    let dir = tempdir();
+    let launcher = fake_launcher(dir.path());
+    let tool = dir.path().join("mytool");
+    let args = [
+        "build",
+        str_path(&obj),
+        "--btfhub",
+        str_path(&archive),
+        "--kernels",
+        "debian/10",
+        "--launcher",
+        str_path(&launcher),
+        "-o",
+        str_path(&tool),
+    ];
+    assert_ok(&packer(&args));
+    let bytes = fs::read(&tool).unwrap();
+    assert!(bytes.starts_with(b"\x7fELF not really a launcher"));
+    assert_eq!(
+        fs::metadata(&tool).unwrap().permissions().mode() & 0o777,
+        0o755
+    );
+    let payload = trailer::read_payload(&bytes).unwrap().unwrap();
+    assert_eq!(&payload[..2], &[0x1f, 0x8b], "gzip payload");
+    let payload = Payload::from_bytes(&payload).unwrap();
+    assert_eq!(payload.btfs.len(), 4);
+
+    // Packing a packed tool as launcher replaces its payload.
+    let tool2 = dir.path().join("mytool2");
+    let mut args2 = args;
+    args2[7] = str_path(&tool);
+    args2[9] = str_path(&tool2);
+    assert_ok(&packer(&args2));
+    assert_eq!(fs::read(&tool2).unwrap(), bytes);
+
+    let out = packer(&["inspect", str_path(&tool)]);
+    assert_ok(&out);
+    assert!(String::from_utf8_lossy(&out.stdout).contains("packed tool"));
+}
+
+#[test]
+fn build_host_kernel() {
+    let Some(obj) = object() else { return };
+    if !Path::new("/sys/kernel/btf/vmlinux").exists() {
+        eprintln!("SKIP: no /sys/kernel/btf/vmlinux");
+        return;
+    }
+    let dir = tempdir();
+    let tar = dir.path().join("host.tar");
+    assert_ok(&packer(&[
+        "build",
+        str_path(&obj),
+        "--kernels",
+        "host",
+        "--tar",
+        str_path(&tar),
+    ]));
+    let payload = Payload::from_bytes(&fs::read(&tar).unwrap()).unwrap();
+    let me = bundle::identity::detect().unwrap();
+    assert_eq!(payload.btfs.keys().collect::<Vec<_>>(), [&me]);
+}
+
+#[test]
+fn missing_object() {
+    let out = packer(&[
+        "build",
+        "/nonexistent/x.bpf.o",
+        "--kernels",
+        "host",
+        "--tar",
+        "/tmp/x.tar",
+    ]);
+    assert_fails(&out, 1, &["/nonexistent/x.bpf.o", "cannot read"]);
+}
+
+#[test]
+fn garbage_object() {
+    let dir = tempdir();
+    let obj = dir.path().join("garbage.bpf.o");
+    fs::write(&obj, b"this is not an ELF file at all").unwrap();
+    let out = packer(&[
+        "build",
+        str_path(&obj),
+        "--kernels",
+        "host",
+        "--tar",
+        "x.tar",
+    ]);
+    assert_fails(&out, 1, &["garbage.bpf.o"]);
+    let out = packer(&[
+        "min-btf",
+        "/sys/kernel/btf/vmlinux",
+        "x.btf",
+        str_path(&obj),
+    ]);
+    assert_fails(&out, 1, &["garbage.bpf.o"]);
+}
+
+#[test]
+fn object_without_btf_ext() {
+    let Some(obj) = object() else { return };
+    let dir = tempdir();
+    let stripped = dir.path().join("noext.bpf.o");
+    if let Err(e) = run_tool(
+        Command::new("llvm-objcopy")
+            .args(["--remove-section", ".BTF.ext"])
+            .arg(&obj)
+            .arg(&stripped),
+    ) {
+        eprintln!("SKIP: {e}");
+        return;
+    }
+    let out = packer(&[
+        "min-btf",
+        "/sys/kernel/btf/vmlinux",
+        "x.btf",
+        str_path(&stripped),
+    ]);
+    assert_fails(&out, 1, &["noext.bpf.o"]);
+}
+
+#[test]
+fn bad_kernel_selectors() {
+    let (Some(archive), Some(obj)) = (archive(), object()) else {
+        return;
+    };
+    let out = packer(&[
+        "build",
+        str_path(&obj),
+        "--btfhub",
+        str_path(&archive),
+        "-k",
+        "fedora/38",
+        "--tar",
+        "x.tar",
+    ]);
+    assert_fails(
+        &out,
+        1,
+        &[
+            "'fedora/38' matches no kernel",
+            "ubuntu/20.04/x86_64 (5 kernels)",
+        ],
+    );
+    let out = packer(&["build", str_path(&obj), "-k", "a/b/c/d/e", "--tar", "x.tar"]);
+    assert_fails(&out, 2, &["invalid kernel selector 'a/b/c/d/e'"]);
+    let out = packer(&[
+        "build",
+        str_path(&obj),
+        "-k",
+        "ubuntu",
+        "--tar",
+        "x.tar",
+        "--btfhub",
+        "/nonexistent/archive",
+    ]);
+    assert_fails(&out, 1, &["/nonexistent/archive"]);
+}
+
+#[test]
+fn missing_launcher() {
+    let Some(obj) = object() else { return };
+    let dir = tempdir();
+    let out = packer(&[
+        "build",
+        str_path(&obj),
+        "-k",
+        "host",
+        "--launcher",
+        "/nonexistent/launcher",
+        "-o",
+        str_path(&dir.path().join("tool")),
+    ]);
+    assert_fails(
+        &out,
+        1,
+        &[
+            "launcher not found at /nonexistent/launcher",
+            "make build",
+            "--launcher",
+        ],
+    );
+}
+
+#[test]
+fn unknown_event_type() {
+    let Some(obj) = object() else { return };
+    let out = packer(&[
+        "build",
+        str_path(&obj),
+        "-k",
+        "host",
+        "--tar",
+        "x.tar",
+        "--event-type",
+        "nosuch",
+    ]);
+    assert_fails(&out, 1, &["no struct named 'nosuch'", "event"]);
+}
+
+#[test]
+fn usage_errors() {
+    assert_fails(&packer(&[]), 2, &["Usage"]);
+    assert_fails(&packer(&["build"]), 2, &["--kernels"]);
+    assert_fails(&packer(&["frobnicate"]), 2, &["frobnicate"]);
+    let help = packer(&["build", "--help"]);
+    assert_ok(&help);
+    assert!(String::from_utf8_lossy(&help.stdout).contains("--event-type"));
+}
