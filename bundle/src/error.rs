@@ -69,6 +69,15 @@ pub enum Error {
         source: std::io::Error,
     },
 
+    /// The bytes are neither JSON, gzip nor a tar archive.
+    #[error(
+        "not a package: expected package.json, a tar or a tar.gz (found neither '{{', the gzip magic 1f 8b nor a ustar header; first bytes: {first_bytes})"
+    )]
+    NotAPackage {
+        /// Hex of the first few bytes.
+        first_bytes: String,
+    },
+
     /// The payload or one of its members is larger than readers accept.
     #[error("payload {what} exceeds the limit of {limit} bytes")]
     PayloadTooLarge {

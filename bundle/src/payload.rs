@@ -93,6 +93,15 @@ impl Payload {
     pub fn from_bytes(bytes: &[u8]) -> Result<Payload, Error> {
         if bytes.starts_with(&[0x1f, 0x8b]) {
             let tar = gunzip_bounded(bytes)?;
+            if !is_tar(&tar) {
+                return Err(Error::PayloadFormat {
+                    what: "tar.gz",
+                    source: std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "the gzip content is not a tar archive (no ustar header)",
+                    ),
+                });
+            }
             return read_tar(&tar);
         }
         if bytes
@@ -102,8 +111,18 @@ impl Payload {
         {
             return Ok(Payload::new(Package::from_json(bytes)?));
         }
+        if !is_tar(bytes) {
+            return Err(Error::NotAPackage {
+                first_bytes: crate::trailer::hex(bytes.get(..8).unwrap_or(bytes)),
+            });
+        }
         read_tar(bytes)
     }
+}
+
+/// Whether `bytes` start with a ustar (POSIX or GNU) tar header.
+fn is_tar(bytes: &[u8]) -> bool {
+    bytes.get(257..262) == Some(b"ustar")
 }
 
 fn base_header(size: u64, entry_type: EntryType) -> Header {
@@ -449,6 +468,15 @@ mod tests {
     }
 
     #[test]
+    fn empty_version_id_round_trip() {
+        let mut p = Payload::new(Package::new(b"o", Meta::new("t_bpf")));
+        let arch = KernelId::new("arch", "", "x86_64", "6.1.1-arch1-1");
+        p.btfs.insert(arch.clone(), Arc::from(&b"btf"[..]));
+        let back = Payload::from_bytes(&p.to_tar_gz().unwrap()).unwrap();
+        assert_eq!(back.btfs.keys().collect::<Vec<_>>(), [&arch]);
+    }
+
+    #[test]
     fn reads_bare_package_json() {
         let json = Package::new(b"obj", Meta::new("x_bpf")).to_json();
         let mut padded = b"\n  ".to_vec();
@@ -555,8 +583,20 @@ mod tests {
             .to_string();
         assert!(e.contains("gzip"), "{e}");
         let e = Payload::from_bytes(&[1u8; 700]).unwrap_err().to_string();
-        assert!(e.contains("tar") || e.contains("package.json"), "{e}");
-        assert!(Payload::from_bytes(b"").is_err());
+        assert!(
+            e.starts_with("not a package") && e.contains("0101010101010101"),
+            "{e}"
+        );
+        assert!(matches!(
+            Payload::from_bytes(b""),
+            Err(Error::NotAPackage { .. })
+        ));
+        let mut gz = GzEncoder::new(Vec::new(), Compression::fast());
+        std::io::Write::write_all(&mut gz, b"plain text, not a tar").unwrap();
+        let e = Payload::from_bytes(&gz.finish().unwrap())
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("not a tar archive"), "{e}");
     }
 
     #[test]

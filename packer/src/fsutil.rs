@@ -42,6 +42,16 @@ pub fn parent_dir(path: &Path) -> PathBuf {
     }
 }
 
+/// Writes `text` to stdout; a closed pipe (`packer inspect x | head`) is
+/// not an error.
+pub fn print_stdout(text: &str) -> Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => other.context("cannot write to stdout"),
+    }
+}
+
 /// A byte count for humans: `812 B`, `12.3 KiB`, `4.1 MiB`.
 pub fn human_size(bytes: u64) -> String {
     const UNITS: [&str; 4] = ["KiB", "MiB", "GiB", "TiB"];

@@ -255,6 +255,35 @@ fn btfgen_on_sample_archive() {
     assert_eq!(written.len(), inputs.entries.len(), "{written:?}");
 }
 
+#[test]
+fn btfgen_reports_bad_kernels_and_goes_on() {
+    let (Some(archive), Some(obj)) = (archive(), object()) else {
+        return;
+    };
+    let dir = tempdir();
+    let input = dir.path().join("in");
+    let good = input.join(SAMPLE_KERNEL);
+    fs::create_dir_all(good.parent().unwrap()).unwrap();
+    fs::copy(archive.join(SAMPLE_KERNEL), &good).unwrap();
+    let bad = input.join("ubuntu/20.04/x86_64/9.9.9-bad.btf.tar.xz");
+    fs::write(&bad, b"not xz").unwrap();
+    let outdir = dir.path().join("out");
+    let out = packer(&[
+        "btfgen",
+        "--inputdir",
+        str_path(&input),
+        "--outputdir",
+        str_path(&outdir),
+        "--obj",
+        str_path(&obj),
+    ]);
+    assert_fails(&out, 1, &["9.9.9-bad.btf.tar.xz", "1 of 2 kernels failed"]);
+    assert!(outdir
+        .join("ubuntu/20.04/x86_64/5.4.0-26-generic.btf")
+        .is_file());
+    assert!(!outdir.join("ubuntu/20.04/x86_64/9.9.9-bad.btf").exists());
+}
+
 fn walk(dir: &Path) -> Vec<PathBuf> {
     let mut out = Vec::new();
     for entry in fs::read_dir(dir).unwrap() {
@@ -576,6 +605,22 @@ fn unknown_event_type() {
         "nosuch",
     ]);
     assert_fails(&out, 1, &["no struct named 'nosuch'", "event"]);
+}
+
+#[test]
+fn inspect_rejects_non_packages() {
+    let dir = tempdir();
+    let junk = dir.path().join("junk");
+    fs::write(&junk, [7u8; 2000]).unwrap();
+    assert_fails(&packer(&["inspect", str_path(&junk)]), 1, &["junk", "tar"]);
+    let mut corrupt = trailer::append_payload(b"\x7fELF", b"payload");
+    corrupt[6] ^= 1;
+    fs::write(&junk, corrupt).unwrap();
+    assert_fails(
+        &packer(&["inspect", str_path(&junk)]),
+        1,
+        &["junk", "corrupt"],
+    );
 }
 
 #[test]

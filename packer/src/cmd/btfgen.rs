@@ -38,11 +38,10 @@ pub fn run(args: BtfgenArgs) -> Result<()> {
         fsutil::write_atomic(&dst, &btf, 0o644)?;
         Ok(btf.len() as u64)
     })?;
-    println!(
-        "wrote {} minimised BTFs ({}) to {}",
+    fsutil::print_stdout(&format!(
+        "wrote {} minimised BTFs ({}) to {}\n",
         sizes.len(),
         fsutil::human_size(sizes.iter().sum()),
         args.outputdir.display()
-    );
-    Ok(())
+    ))
 }

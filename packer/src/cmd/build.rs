@@ -33,6 +33,7 @@ enum Output {
 /// Runs `packer build`.
 pub fn run(args: BuildArgs) -> Result<()> {
     let obj = LoadedObject::load(&args.object)?;
+    warn_debug_info(&args.object, &obj.bytes);
     let meta = metadata::build(
         &args.object,
         &obj.bytes,
@@ -71,16 +72,15 @@ pub fn run(args: BuildArgs) -> Result<()> {
             (path, bytes.len())
         }
     };
-    println!(
-        "packed {} for {} kernel{} ({unique} unique BTF{}), payload {} -> {}",
+    fsutil::print_stdout(&format!(
+        "packed {} for {} kernel{} ({unique} unique BTF{}), payload {} -> {}\n",
         args.object.display(),
         payload.btfs.len(),
         plural(payload.btfs.len()),
         plural(unique),
         fsutil::human_size(payload_len as u64),
         path.display()
-    );
-    Ok(())
+    ))
 }
 
 fn plural(n: usize) -> &'static str {
@@ -171,4 +171,25 @@ fn launcher_bytes(arg: Option<&Path>) -> Result<Vec<u8>> {
         );
     }
     Ok(launcher.to_vec())
+}
+
+/// Warns when the object carries DWARF, which libbpf does not need and
+/// which can make up most of the tool's payload.
+fn warn_debug_info(path: &Path, elf: &[u8]) {
+    use object::{Object, ObjectSection};
+    let Ok(file) = object::File::parse(elf) else {
+        return;
+    };
+    let debug: u64 = file
+        .sections()
+        .filter(|s| s.name().is_ok_and(|n| n.starts_with(".debug_")))
+        .map(|s| s.size())
+        .sum();
+    if debug > 0 {
+        log::warn!(
+            "{} carries {} of DWARF debug info that the tool does not need; `llvm-strip -g` it to shrink the tool",
+            path.display(),
+            fsutil::human_size(debug)
+        );
+    }
 }

@@ -1,6 +1,6 @@
 //! `packer inspect`: what a packed tool or package contains.
 
-use std::collections::BTreeMap;
+use std::{collections::BTreeMap, fmt::Write as _};
 
 use anyhow::{Context, Result};
 use bundle::{payload::Payload, trailer};
@@ -11,40 +11,23 @@ use crate::{cli::InspectArgs, fsutil};
 pub fn run(args: InspectArgs) -> Result<()> {
     let path = &args.file;
     let bytes = fsutil::read(path)?;
-    let (kind, payload_bytes) =
-        match trailer::payload_slice(&bytes).with_context(|| format!("{}", path.display()))? {
-            Some(payload) => ("packed tool", payload),
-            None => ("package", &bytes[..]),
-        };
-    let payload =
-        Payload::from_bytes(payload_bytes).with_context(|| format!("{}", path.display()))?;
-    let object = payload
-        .package
-        .object()
-        .with_context(|| format!("{}", path.display()))?;
-    let skel = &payload.package.meta.bpf_skel;
+    let context = || format!("{}", path.display());
+    let (kind, payload_bytes) = match trailer::payload_slice(&bytes).with_context(context)? {
+        Some(payload) => ("packed tool", payload),
+        None => ("package", &bytes[..]),
+    };
+    let payload = Payload::from_bytes(payload_bytes).with_context(context)?;
+    let object = payload.package.object().with_context(context)?;
+    let meta = &payload.package.meta;
+    let skel = &meta.bpf_skel;
 
-    println!("{}: {kind}", path.display());
-    println!(
-        "  object:   {} ({})",
-        skel.obj_name,
-        fsutil::human_size(object.len() as u64)
-    );
-    println!(
-        "  payload:  {}",
-        fsutil::human_size(payload_bytes.len() as u64)
-    );
     let progs: Vec<String> = skel
         .progs
         .iter()
         .map(|p| format!("{} ({})", p.name, p.attach))
         .collect();
-    println!("  programs: {}", none_if_empty(&progs));
     let maps: Vec<&str> = skel.maps.iter().map(|m| m.name.as_str()).collect();
-    println!("  maps:     {}", none_if_empty(&maps));
-    let events: Vec<String> = payload
-        .package
-        .meta
+    let events: Vec<String> = meta
         .export_types
         .iter()
         .map(|t| {
@@ -56,27 +39,29 @@ pub fn run(args: InspectArgs) -> Result<()> {
             )
         })
         .collect();
-    println!("  events:   {}", none_if_empty(&events));
-    println!(
-        "  kernels:  {} ({} unique BTFs)",
-        payload.btfs.len(),
-        payload.unique_btf_count()
-    );
+
+    let mut out = String::new();
+    writeln!(out, "{}: {kind}", path.display())?;
+    let object_size = fsutil::human_size(object.len() as u64);
+    writeln!(out, "  object:   {} ({object_size})", skel.obj_name)?;
+    let payload_size = fsutil::human_size(payload_bytes.len() as u64);
+    writeln!(out, "  payload:  {payload_size}")?;
+    writeln!(out, "  programs: {}", none_if_empty(&progs))?;
+    writeln!(out, "  maps:     {}", none_if_empty(&maps))?;
+    writeln!(out, "  events:   {}", none_if_empty(&events))?;
+    let (kernels, unique) = (payload.btfs.len(), payload.unique_btf_count());
+    writeln!(out, "  kernels:  {kernels} ({unique} unique BTFs)")?;
+
     let mut groups: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-    for kernel in payload.btfs.keys() {
-        groups
-            .entry(format!(
-                "{}/{}/{}",
-                kernel.id, kernel.version_id, kernel.arch
-            ))
-            .or_default()
-            .push(&kernel.release);
+    for k in payload.btfs.keys() {
+        let group = format!("{}/{}/{}", k.id, k.version_id, k.arch);
+        groups.entry(group).or_default().push(&k.release);
     }
     for (group, mut releases) in groups {
         releases.sort_by(|a, b| bundle::compare_releases(a, b));
-        println!("    {group}: {}", releases.join(" "));
+        writeln!(out, "    {group}: {}", releases.join(" "))?;
     }
-    Ok(())
+    fsutil::print_stdout(&out)
 }
 
 fn none_if_empty<T: AsRef<str>>(items: &[T]) -> String {
