@@ -4,7 +4,7 @@ use crate::error::{Error, Result};
 use crate::header::{write_header, Endian, BASE_HEADER_LEN, LAYOUT_HEADER_LEN, MAGIC};
 use crate::kind::{k, Kind};
 use crate::parse;
-use crate::raw::{Raw, VOID_WORDS};
+use crate::raw::{void_raw, Raw, Words};
 use crate::strings::{bytes_at, str_at};
 use crate::types::Type;
 
@@ -14,10 +14,15 @@ pub const MAX_RESOLVE_DEPTH: u32 = 32;
 /// Parsed and validated BTF. Owns its data; type ids are `0..type_count()`, 0 being void.
 #[derive(Clone)]
 pub struct Btf {
-    words: Vec<u32>,
+    /// The input blob; type words are little-endian (swapped in place for big-endian input).
+    data: Vec<u8>,
+    types: std::ops::Range<usize>,
+    strings: std::ops::Range<usize>,
+    layout: std::ops::Range<usize>,
+    /// Word index (within the type section) of each type id.
     offsets: Vec<u32>,
-    strings: Vec<u8>,
-    layout: Vec<u8>,
+    /// Raw kind per type id (compact, for scans that filter by kind).
+    kinds: Vec<u8>,
     endian: Endian,
 }
 
@@ -33,19 +38,29 @@ impl std::fmt::Debug for Btf {
 
 impl PartialEq for Btf {
     fn eq(&self, other: &Self) -> bool {
-        self.words == other.words && self.strings == other.strings && self.layout == other.layout
+        self.type_bytes() == other.type_bytes()
+            && self.strings() == other.strings()
+            && self.layout_bytes() == other.layout_bytes()
     }
 }
 
 impl Btf {
     /// Parses a raw BTF blob of either byte order, validating every record.
     pub fn parse(raw: &[u8]) -> Result<Btf> {
+        Btf::from_vec(raw.to_vec())
+    }
+
+    /// Like [`Btf::parse`] but takes ownership of the buffer, avoiding a copy of the blob
+    /// (e.g. `Btf::from_vec(decode_kernel_btf(&file)?)`).
+    pub fn from_vec(raw: Vec<u8>) -> Result<Btf> {
         let p = parse::parse(raw)?;
         Ok(Btf {
-            words: p.words,
-            offsets: p.offsets,
+            data: p.data,
+            types: p.types,
             strings: p.strings,
             layout: p.layout,
+            offsets: p.offsets,
+            kinds: p.kinds,
             endian: p.endian,
         })
     }
@@ -69,7 +84,7 @@ impl Btf {
 
     /// The decoded type with this id; `Some(Type::Void)` for 0, `None` if out of range.
     pub fn type_by_id(&self, id: u32) -> Option<Type<'_>> {
-        self.raw(id).map(|r| Type::decode(r, &self.strings))
+        self.raw(id).map(|r| Type::decode(r, self.strings()))
     }
 
     /// The kind of a type (`None` if out of range or unknown).
@@ -80,7 +95,7 @@ impl Btf {
     /// The name of a type (`""` if anonymous or out of range).
     pub fn name(&self, id: u32) -> &str {
         self.raw(id)
-            .map(|r| str_at(&self.strings, r.name_off()))
+            .map(|r| str_at(self.strings(), r.name_off()))
             .unwrap_or("")
     }
 
@@ -112,11 +127,11 @@ impl Btf {
 
     /// Raw BTF, little-endian, 24-byte header (32 bytes with the layout section if the input had one).
     pub fn to_bytes(&self) -> Vec<u8> {
-        let type_len = (self.words.len() * 4) as u32;
+        let type_len = self.types.len() as u32;
         let str_len = self.strings.len() as u32;
         let mut out =
             Vec::with_capacity(LAYOUT_HEADER_LEN + type_len as usize + str_len as usize + 64);
-        if self.layout.is_empty() {
+        if self.layout_bytes().is_empty() {
             write_header(&mut out, type_len, str_len);
         } else {
             let layout_len = self.layout.len() as u32;
@@ -135,11 +150,9 @@ impl Btf {
             }
         }
         debug_assert!(out.len() >= BASE_HEADER_LEN);
-        for w in &self.words {
-            out.extend_from_slice(&w.to_le_bytes());
-        }
-        out.extend_from_slice(&self.layout);
-        out.extend_from_slice(&self.strings);
+        out.extend_from_slice(self.type_bytes());
+        out.extend_from_slice(self.layout_bytes());
+        out.extend_from_slice(self.strings());
         out
     }
 
@@ -149,37 +162,55 @@ impl Btf {
     #[inline]
     pub(crate) fn raw(&self, id: u32) -> Option<Raw<'_>> {
         if id == 0 {
-            return Some(Raw { w: &VOID_WORDS });
+            return Some(void_raw());
         }
-        let start = *self.offsets.get(id as usize)? as usize;
+        let start = *self.offsets.get(id as usize)? as usize * 4;
         let end = self
             .offsets
             .get(id as usize + 1)
-            .map_or(self.words.len(), |&e| e as usize);
-        self.words.get(start..end).map(|w| Raw { w })
+            .map_or(self.types.len(), |&e| e as usize * 4);
+        self.type_bytes()
+            .get(start..end)
+            .map(|b| Raw { w: Words(b) })
+    }
+
+    /// Raw kind of a type (0 for void and bad ids), without touching the record.
+    #[inline]
+    pub(crate) fn raw_kind(&self, id: u32) -> u8 {
+        self.kinds.get(id as usize).copied().unwrap_or(0)
     }
 
     /// The record of a type, or the void record for bad ids (ids are validated at parse time).
     #[inline]
     pub(crate) fn raw_or_void(&self, id: u32) -> Raw<'_> {
-        self.raw(id).unwrap_or(Raw { w: &VOID_WORDS })
+        self.raw(id).unwrap_or_else(void_raw)
     }
 
     /// The bytes of the string at `off`.
     #[inline]
     pub(crate) fn str_bytes(&self, off: u32) -> &[u8] {
-        bytes_at(&self.strings, off)
+        bytes_at(self.strings(), off)
     }
 
     /// The string at `off`.
     #[inline]
     pub(crate) fn str_at(&self, off: u32) -> &str {
-        str_at(&self.strings, off)
+        str_at(self.strings(), off)
     }
 
     /// The whole string section.
     pub(crate) fn strings(&self) -> &[u8] {
-        &self.strings
+        self.data.get(self.strings.clone()).unwrap_or(&[])
+    }
+
+    /// The type section (little-endian words).
+    pub(crate) fn type_bytes(&self) -> &[u8] {
+        self.data.get(self.types.clone()).unwrap_or(&[])
+    }
+
+    /// The layout section (empty if none).
+    fn layout_bytes(&self) -> &[u8] {
+        self.data.get(self.layout.clone()).unwrap_or(&[])
     }
 
     /// Port of libbpf's `skip_mods_and_typedefs`: (resolved id, its record).

@@ -38,11 +38,90 @@ pub struct RelocSection {
     pub relos: Vec<CoreRelo>,
 }
 
-/// Parses the CO-RE part of a `.BTF.ext` section; names resolve against the object's `btf`.
+/// One `btf_ext_info_sec` subsection: its record size and (section name, records) groups.
+struct InfoSec<'d> {
+    record_size: usize,
+    groups: Vec<(String, &'d [u8], usize)>,
+}
+
+/// Port of libbpf's `btf_ext_parse_sec_info` checks for one info subsection.
+fn parse_info_sec<'d>(
+    data: &'d [u8],
+    hdr_len: usize,
+    (off, len): (u32, u32),
+    min_rec: usize,
+    desc: &str,
+    endian: Endian,
+    btf: &Btf,
+) -> Result<Option<InfoSec<'d>>> {
+    if len == 0 {
+        return Ok(None);
+    }
+    if off % 4 != 0 {
+        return Err(Error::BadExt(format!(
+            "{desc} offset {off} is not 4-byte aligned"
+        )));
+    }
+    let start = hdr_len + off as usize;
+    let end = start + len as usize;
+    let sec = data.get(start..end).ok_or_else(|| {
+        Error::BadExt(format!(
+            "{desc} [{start}, {end}) extends past the section ({} bytes)",
+            data.len()
+        ))
+    })?;
+    let rs = |o: usize| read_u32(sec, o, endian, ".BTF.ext info");
+    let record_size = rs(0)? as usize;
+    if record_size < min_rec || record_size % 4 != 0 || record_size > RECORD_MAX {
+        return Err(Error::BadExt(format!(
+            "{desc} record size {record_size} is not a multiple of 4 in [{min_rec}, {RECORD_MAX}]"
+        )));
+    }
+    let mut groups = Vec::new();
+    let mut pos = 4;
+    while pos < sec.len() {
+        if sec.len() - pos < 8 {
+            return Err(Error::BadExt(format!(
+                "{desc}: truncated section header at {pos}"
+            )));
+        }
+        let name_off = rs(pos)?;
+        let num = rs(pos + 4)? as usize;
+        pos += 8;
+        if num == 0 {
+            return Err(Error::BadExt(format!("{desc}: a section has 0 records")));
+        }
+        if name_off as usize >= btf.strings().len() {
+            return Err(Error::BadExt(format!(
+                "{desc}: section name offset {name_off} outside the BTF string section ({} bytes)",
+                btf.strings().len()
+            )));
+        }
+        let name = btf.str_at(name_off).to_string();
+        let bytes = num
+            .checked_mul(record_size)
+            .filter(|&b| b <= sec.len() - pos)
+            .ok_or_else(|| {
+                Error::BadExt(format!(
+                    "{desc}: section '{name}': {num} records of {record_size} bytes exceed the remaining {} bytes",
+                    sec.len() - pos
+                ))
+            })?;
+        groups.push((name, &sec[pos..pos + bytes], num));
+        pos += bytes;
+    }
+    Ok(Some(InfoSec {
+        record_size,
+        groups,
+    }))
+}
+
+/// Parses a `.BTF.ext` section (checking func/line info like libbpf) and returns its CO-RE
+/// relocations; section names resolve against the object's `btf`.
 pub(crate) fn parse_core_relos(data: &[u8], btf: &Btf) -> Result<Vec<RelocSection>> {
     let endian = Endian::detect(data)
         .ok_or_else(|| Error::BadExt(format!("bad magic {:02x?}", data.get(..2).unwrap_or(&[]))))?;
-    let r = |off: usize| read_u32(data, off, endian, ".BTF.ext");
+    let r = |off: usize| read_u32(data, off, endian, ".BTF.ext header");
     if data.get(2) != Some(&1) {
         return Err(Error::BadExt(format!(
             "unsupported version {:?} (expected 1)",
@@ -56,53 +135,37 @@ pub(crate) fn parse_core_relos(data: &[u8], btf: &Btf) -> Result<Vec<RelocSectio
             data.len()
         )));
     }
+    parse_info_sec(data, hdr_len, (r(8)?, r(12)?), 8, "func_info", endian, btf)?;
+    parse_info_sec(
+        data,
+        hdr_len,
+        (r(16)?, r(20)?),
+        16,
+        "line_info",
+        endian,
+        btf,
+    )?;
     if hdr_len < 32 {
         return Ok(Vec::new()); // no CO-RE relocation info
     }
-    let (off, len) = (r(24)? as usize, r(28)? as usize);
-    if len == 0 {
+    let Some(core) = parse_info_sec(
+        data,
+        hdr_len,
+        (r(24)?, r(28)?),
+        CORE_RELO_MIN,
+        "core_relo",
+        endian,
+        btf,
+    )?
+    else {
         return Ok(Vec::new());
-    }
-    let start = hdr_len + off;
-    let end = start + len;
-    let sec = data.get(start..end).ok_or_else(|| {
-        Error::BadExt(format!(
-            "CO-RE relocation info [{start}, {end}) extends past the section ({} bytes)",
-            data.len()
-        ))
-    })?;
-    let rs = |o: usize| read_u32(sec, o, endian, ".BTF.ext CO-RE info");
-    let record_size = rs(0)? as usize;
-    if !(CORE_RELO_MIN..=RECORD_MAX).contains(&record_size) || record_size % 4 != 0 {
-        return Err(Error::BadExt(format!(
-            "CO-RE record size {record_size} is not a multiple of 4 in [{CORE_RELO_MIN}, {RECORD_MAX}]"
-        )));
-    }
-    let mut out = Vec::new();
-    let mut pos = 4;
-    while pos < sec.len() {
-        let name_off = rs(pos)?;
-        let num = rs(pos + 4)? as usize;
-        pos += 8;
-        if name_off as usize >= btf.strings().len() {
-            return Err(Error::BadExt(format!(
-                "section name offset {name_off} outside the BTF string section ({} bytes)",
-                btf.strings().len()
-            )));
-        }
-        let name = btf.str_at(name_off).to_string();
-        let bytes = num
-            .checked_mul(record_size)
-            .filter(|&b| b <= sec.len() - pos);
-        let Some(bytes) = bytes else {
-            return Err(Error::BadExt(format!(
-                "section '{name}': {num} records of {record_size} bytes exceed the remaining {} bytes",
-                sec.len() - pos
-            )));
-        };
+    };
+    let mut out = Vec::with_capacity(core.groups.len());
+    for (name, recs, num) in core.groups {
+        let rs = |o: usize| read_u32(recs, o, endian, ".BTF.ext CO-RE record");
         let mut relos = Vec::with_capacity(num);
         for i in 0..num {
-            let b = pos + i * record_size;
+            let b = i * core.record_size;
             relos.push(CoreRelo {
                 insn_off: rs(b)?,
                 type_id: rs(b + 4)?,
@@ -110,7 +173,6 @@ pub(crate) fn parse_core_relos(data: &[u8], btf: &Btf) -> Result<Vec<RelocSectio
                 kind: rs(b + 12)?,
             });
         }
-        pos += bytes;
         out.push(RelocSection { name, relos });
     }
     Ok(out)

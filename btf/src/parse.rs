@@ -1,32 +1,26 @@
 //! One-pass indexing and validation of a raw BTF blob.
 
+use std::ops::Range;
+
 use crate::error::{Error, Result};
 use crate::header::{Endian, Header};
 use crate::kind::{extra_words, id_slots, info_kind, info_vlen, k, kind_name, name_slots};
+use crate::raw::Words;
 use crate::strings;
 
 /// Largest type id BTF allows (`BTF_MAX_TYPE`).
 pub(crate) const MAX_TYPE_ID: usize = 0x000f_ffff;
 
-/// The validated, native-endian content of a BTF blob.
+/// The validated content of a BTF blob, kept in the input buffer (type words little-endian).
 pub(crate) struct Parsed {
-    pub words: Vec<u32>,
+    pub data: Vec<u8>,
+    pub types: Range<usize>,
+    pub strings: Range<usize>,
+    pub layout: Range<usize>,
+    /// Word index (relative to `types`) of each type id; `[0]` is unused.
     pub offsets: Vec<u32>,
-    pub strings: Vec<u8>,
-    pub layout: Vec<u8>,
+    pub kinds: Vec<u8>,
     pub endian: Endian,
-}
-
-fn to_words(bytes: &[u8], endian: Endian) -> Vec<u32> {
-    let chunks = bytes.chunks_exact(4);
-    match endian {
-        Endian::Little => chunks
-            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
-            .collect(),
-        Endian::Big => chunks
-            .map(|c| u32::from_be_bytes([c[0], c[1], c[2], c[3]]))
-            .collect(),
-    }
 }
 
 /// Record length in words of a kind unknown to this crate, from the layout section.
@@ -54,23 +48,28 @@ fn is_mod_or_typedef(kind: u8) -> bool {
     )
 }
 
-/// Parses and validates everything; afterwards accessors need no checks.
-pub(crate) fn parse(data: &[u8]) -> Result<Parsed> {
-    let hdr = Header::parse(data)?;
-    let strings = data[hdr.strings.clone()].to_vec();
-    strings::validate(&strings)?;
-    let layout = hdr
-        .layout
-        .clone()
-        .map(|r| data[r].to_vec())
-        .unwrap_or_default();
-    let words = to_words(&data[hdr.types.clone()], hdr.endian);
+/// Parses and validates everything, taking ownership of the buffer (no copy for
+/// little-endian input; big-endian type words are swapped in place).
+pub(crate) fn parse(mut data: Vec<u8>) -> Result<Parsed> {
+    let hdr = Header::parse(&data)?;
+    strings::validate(&data[hdr.strings.clone()])?;
+    if hdr.endian == Endian::Big {
+        for w in data[hdr.types.clone()].chunks_exact_mut(4) {
+            w.reverse();
+        }
+    }
+    let layout_range = hdr.layout.clone().unwrap_or(0..0);
+    let layout = &data[layout_range.clone()];
+    let words = Words(&data[hdr.types.clone()]);
+    let str_len = hdr.strings.len();
 
     let n = words.len();
     let mut offsets: Vec<u32> = Vec::with_capacity(n / 4 + 1);
     offsets.push(u32::MAX); // id 0 = void
-    let str_len = strings.len();
+    let mut kinds: Vec<u8> = Vec::with_capacity(n / 4 + 1);
+    kinds.push(k::UNKN);
     let mut max_ref = 0u32;
+    let mut max_name = 0u32;
     let mut pos = 0usize;
     while pos < n {
         let type_id = offsets.len() as u32;
@@ -86,12 +85,12 @@ pub(crate) fn parse(data: &[u8]) -> Result<Parsed> {
                 have: left * 4,
             });
         }
-        let info = words[pos + 1];
+        let info = words.at(pos + 1);
         let (kind, vlen) = (info_kind(info), info_vlen(info));
         let known = extra_words(kind, vlen);
         let extra = match known {
             Some(e) => e,
-            None => layout_words(&layout, kind, vlen, type_id)?,
+            None => layout_words(layout, kind, vlen, type_id)?,
         };
         let len = 3 + extra;
         if len > left {
@@ -102,47 +101,110 @@ pub(crate) fn parse(data: &[u8]) -> Result<Parsed> {
                 have: left * 4,
             });
         }
-        let rec = &words[pos..pos + len];
-        let check_str = |off: u32| {
-            if off != 0 && off as usize >= str_len {
-                Err(Error::StringOffset {
-                    type_id,
-                    offset: off,
-                    len: str_len,
-                })
-            } else {
-                Ok(())
-            }
-        };
-        if known.is_some() {
-            for s in name_slots(kind, vlen) {
-                check_str(rec[s])?;
-            }
-            for s in id_slots(kind, vlen) {
-                max_ref = max_ref.max(rec[s]);
-            }
+        let rec = words.sub(pos, pos + len);
+        let (max_n, max_r) = record_maxima(rec, kind, known.is_some());
+        max_name = max_name.max(max_n);
+        max_ref = max_ref.max(max_r);
+        if kind == k::INT || kind == k::DECL_TAG {
             check_kind(rec, kind, type_id)?;
-        } else {
-            check_str(rec[0])?;
         }
         offsets.push(pos as u32);
+        kinds.push(kind);
         pos += len;
     }
     let count = offsets.len() as u32;
-    if max_ref >= count {
-        return Err(first_bad_ref(&words, &offsets, count));
+    if max_name != 0 && max_name as usize >= str_len {
+        return Err(first_bad_name(words, &offsets, str_len));
     }
-    check_modifier_cycles(&words, &offsets)?;
+    if max_ref >= count {
+        return Err(first_bad_ref(words, &offsets, count));
+    }
+    check_value_cycles(words, &offsets, &kinds)?;
     Ok(Parsed {
-        words,
+        types: hdr.types,
+        strings: hdr.strings,
+        layout: layout_range,
         offsets,
-        strings,
-        layout,
+        kinds,
         endian: hdr.endian,
+        data,
     })
 }
 
-fn check_kind(rec: &[u32], kind: u8, type_id: u32) -> Result<()> {
+/// Largest string offset and largest referenced type id in one record (branch-light hot loop).
+#[inline]
+fn record_maxima(rec: Words<'_>, kind: u8, known: bool) -> (u32, u32) {
+    let head_name = rec.at(0);
+    if !known {
+        return (head_name, 0);
+    }
+    let tail = rec.0.get(12..).unwrap_or(&[]);
+    let w = |c: &[u8], i: usize| u32::from_le_bytes([c[i], c[i + 1], c[i + 2], c[i + 3]]);
+    let fold3 = |name: Option<usize>, id: Option<usize>| {
+        tail.chunks_exact(12).fold((head_name, 0u32), |(n, r), c| {
+            (
+                name.map_or(n, |i| n.max(w(c, i))),
+                id.map_or(r, |i| r.max(w(c, i))),
+            )
+        })
+    };
+    let fold2 = |id: bool| {
+        tail.chunks_exact(8).fold((head_name, 0u32), |(n, r), c| {
+            (n.max(w(c, 0)), if id { r.max(w(c, 4)) } else { r })
+        })
+    };
+    match kind {
+        k::STRUCT | k::UNION => fold3(Some(0), Some(4)),
+        k::ENUM64 => fold3(Some(0), None),
+        k::DATASEC => fold3(None, Some(0)),
+        k::ENUM => fold2(false),
+        k::FUNC_PROTO => {
+            let (n, r) = fold2(true);
+            (n, r.max(rec.at(2)))
+        }
+        k::ARRAY => (head_name, rec.at(3).max(rec.at(4))),
+        k::PTR
+        | k::TYPEDEF
+        | k::VOLATILE
+        | k::CONST
+        | k::RESTRICT
+        | k::FUNC
+        | k::VAR
+        | k::DECL_TAG
+        | k::TYPE_TAG => (head_name, rec.at(2)),
+        _ => (head_name, 0),
+    }
+}
+
+fn record<'a>(words: Words<'a>, offsets: &[u32], id: usize) -> Words<'a> {
+    let start = offsets.get(id).map_or(0, |&o| o as usize);
+    Words(words.0.get(start * 4..).unwrap_or(&[]))
+}
+
+fn first_bad_name(words: Words<'_>, offsets: &[u32], str_len: usize) -> Error {
+    for id in 1..offsets.len() {
+        let rec = record(words, offsets, id);
+        let (kind, vlen) = (info_kind(rec.at(1)), info_vlen(rec.at(1)));
+        let slots = if extra_words(kind, vlen).is_some() {
+            name_slots(kind, vlen)
+        } else {
+            name_slots(k::INT, 0)
+        };
+        for s in slots {
+            let off = rec.at(s);
+            if off != 0 && off as usize >= str_len {
+                return Error::StringOffset {
+                    type_id: id as u32,
+                    offset: off,
+                    len: str_len,
+                };
+            }
+        }
+    }
+    Error::BadStrings("string offset out of range".into())
+}
+
+fn check_kind(rec: Words<'_>, kind: u8, type_id: u32) -> Result<()> {
     let bad = |msg: String| Error::BadType {
         type_id,
         kind: kind_name(kind),
@@ -150,37 +212,40 @@ fn check_kind(rec: &[u32], kind: u8, type_id: u32) -> Result<()> {
     };
     match kind {
         k::INT => {
-            let data = rec[3];
+            let size = rec.at(2);
+            if !matches!(size, 1 | 2 | 4 | 8 | 16) {
+                return Err(bad(format!("size {size} is not 1, 2, 4, 8 or 16")));
+            }
+            let data = rec.at(3);
             let bits = data & 0xff;
             let off = (data >> 16) & 0xff;
-            if bits > 128 || u64::from(off + bits) > u64::from(rec[2]) * 8 {
+            if bits > 128 || off + bits > size * 8 {
                 return Err(bad(format!(
-                    "{bits} bits at offset {off} do not fit {} bytes",
-                    rec[2]
+                    "{bits} bits at offset {off} do not fit {size} bytes"
                 )));
             }
         }
-        k::DECL_TAG if (rec[3] as i32) < -1 => {
-            return Err(bad(format!("component index {}", rec[3] as i32)));
+        k::DECL_TAG if (rec.at(3) as i32) < -1 => {
+            return Err(bad(format!("component index {}", rec.at(3) as i32)));
         }
         _ => {}
     }
     Ok(())
 }
 
-fn first_bad_ref(words: &[u32], offsets: &[u32], count: u32) -> Error {
-    for (id, &off) in offsets.iter().enumerate().skip(1) {
-        let rec = &words[off as usize..];
-        let (kind, vlen) = (info_kind(rec[1]), info_vlen(rec[1]));
+fn first_bad_ref(words: Words<'_>, offsets: &[u32], count: u32) -> Error {
+    for id in 1..offsets.len() {
+        let rec = record(words, offsets, id);
+        let (kind, vlen) = (info_kind(rec.at(1)), info_vlen(rec.at(1)));
         if extra_words(kind, vlen).is_none() {
             continue;
         }
         for s in id_slots(kind, vlen) {
-            if rec[s] >= count {
+            if rec.at(s) >= count {
                 return Error::TypeIdOutOfRange {
                     type_id: id as u32,
                     kind: kind_name(kind),
-                    target: rec[s],
+                    target: rec.at(s),
                     count,
                 };
             }
@@ -189,39 +254,66 @@ fn first_bad_ref(words: &[u32], offsets: &[u32], count: u32) -> Error {
     Error::BadLayout("type id out of range".into())
 }
 
-/// Rejects typedef/modifier cycles so that resolving them always terminates.
-fn check_modifier_cycles(words: &[u32], offsets: &[u32]) -> Result<()> {
+/// Kinds that can contain other types by value.
+#[inline]
+fn may_contain(kind: u8) -> bool {
+    matches!(kind, k::ARRAY | k::STRUCT | k::UNION) || is_mod_or_typedef(kind)
+}
+
+/// Number of types a record contains by value, and the word position of the `i`-th.
+#[inline]
+fn value_children(rec: Words<'_>) -> (u32, fn(u32) -> usize) {
+    let (kind, vlen) = (info_kind(rec.at(1)), info_vlen(rec.at(1)));
+    match kind {
+        k::ARRAY => (1, |_| 3),
+        k::STRUCT | k::UNION => (vlen, |i| 4 + 3 * i as usize),
+        kind if is_mod_or_typedef(kind) => (1, |_| 2),
+        _ => (0, |_| 0),
+    }
+}
+
+/// Rejects types that contain themselves by value (typedef/modifier loops, a struct holding
+/// itself, an array of itself), so that resolving and sizing always terminate.
+/// Iterative depth-first search, O(types + members).
+fn check_value_cycles(words: Words<'_>, offsets: &[u32], kinds: &[u8]) -> Result<()> {
     const UNSEEN: u8 = 0;
     const ON_PATH: u8 = 1;
     const DONE: u8 = 2;
-    let kind_target = |id: u32| -> (u8, u32) {
-        let off = offsets[id as usize] as usize;
-        (info_kind(words[off + 1]), words[off + 2])
-    };
+    let kind_of = |id: u32| kinds.get(id as usize).copied().unwrap_or(k::UNKN);
     let mut state = vec![UNSEEN; offsets.len()];
+    // (type id, next child index)
+    let mut stack: Vec<(u32, u32)> = Vec::new();
     for start in 1..offsets.len() as u32 {
-        if state[start as usize] != UNSEEN || !is_mod_or_typedef(kind_target(start).0) {
+        if state[start as usize] != UNSEEN || !may_contain(kind_of(start)) {
             continue;
         }
-        let mut cur = start;
-        while cur != 0 && state[cur as usize] == UNSEEN {
-            let (kind, target) = kind_target(cur);
-            if !is_mod_or_typedef(kind) {
-                break;
+        state[start as usize] = ON_PATH;
+        stack.push((start, 0));
+        while let Some(top) = stack.last_mut() {
+            let (id, next) = *top;
+            let r = record(words, offsets, id as usize);
+            let (n, pos) = value_children(r);
+            if next >= n {
+                state[id as usize] = DONE;
+                stack.pop();
+                continue;
             }
-            state[cur as usize] = ON_PATH;
-            cur = target;
-        }
-        if cur != 0 && state[cur as usize] == ON_PATH {
-            return Err(Error::TooDeep {
-                type_id: cur,
-                limit: offsets.len() as u32,
-            });
-        }
-        let mut cur = start;
-        while cur != 0 && state[cur as usize] == ON_PATH {
-            state[cur as usize] = DONE;
-            cur = kind_target(cur).1;
+            top.1 += 1;
+            let child = r.at(pos(next));
+            match state.get(child as usize).copied() {
+                Some(UNSEEN) if may_contain(kind_of(child)) => {
+                    state[child as usize] = ON_PATH;
+                    stack.push((child, 0));
+                }
+                Some(ON_PATH) => {
+                    return Err(Error::BadType {
+                        type_id: child,
+                        kind: kind_name(kind_of(child)),
+                        msg: format!("contains itself by value (via type [{id}])"),
+                    })
+                }
+                _ => {}
+            }
         }
     }
     Ok(())

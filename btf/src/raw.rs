@@ -2,19 +2,58 @@
 
 use crate::kind::{info_kflag, info_kind, info_vlen};
 
+/// Little-endian 32-bit words stored as bytes (the parsed blob is kept as bytes, not copied).
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Words<'a>(pub &'a [u8]);
+
+impl<'a> Words<'a> {
+    /// Number of whole words.
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.0.len() / 4
+    }
+    /// Word `i`, 0 if out of range.
+    #[inline]
+    pub fn at(&self, i: usize) -> u32 {
+        match self.0.get(i * 4..i * 4 + 4) {
+            Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
+            _ => 0,
+        }
+    }
+    /// Words `a..b` (empty if out of range).
+    #[inline]
+    pub fn sub(&self, a: usize, b: usize) -> Words<'a> {
+        Words(self.0.get(a * 4..b * 4).unwrap_or(&[]))
+    }
+    /// All words in order.
+    #[inline]
+    pub fn iter(&self) -> impl Iterator<Item = u32> + 'a {
+        self.0
+            .chunks_exact(4)
+            .map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]]))
+    }
+}
+
 /// A validated type record (all words present). Accessors never panic: missing words read as 0.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Raw<'a> {
-    pub w: &'a [u32],
+    pub w: Words<'a>,
 }
 
 /// The record of id 0 (void): all zero, like libbpf's `btf_void`.
-pub(crate) static VOID_WORDS: [u32; 3] = [0, 0, 0];
+pub(crate) static VOID_BYTES: [u8; 12] = [0; 12];
+
+/// The void record.
+pub(crate) fn void_raw<'a>() -> Raw<'a> {
+    Raw {
+        w: Words(&VOID_BYTES),
+    }
+}
 
 impl<'a> Raw<'a> {
     #[inline]
     pub fn at(&self, i: usize) -> u32 {
-        self.w.get(i).copied().unwrap_or(0)
+        self.w.at(i)
     }
     #[inline]
     pub fn name_off(&self) -> u32 {

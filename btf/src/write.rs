@@ -281,8 +281,9 @@ impl BtfBuilder {
         if id == 0 {
             return None;
         }
-        let new_id = self.push_raw(raw.w);
-        let base = self.words.len() - raw.w.len();
+        let rec: Vec<u32> = raw.w.iter().collect();
+        let new_id = self.push_raw(&rec);
+        let base = self.words.len() - rec.len();
         let (kind, vlen) = (raw.kind(), raw.vlen());
         if crate::kind::extra_words(kind, vlen).is_some() {
             for slot in name_slots(kind, vlen) {

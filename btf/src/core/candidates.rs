@@ -44,8 +44,12 @@ impl CandidateIndex {
         let mut kinds = 0u128;
         let mut lens = [false; 256];
         let mut long_names = false;
+        let mut first_bytes = [false; 256];
         for (name, &mask) in &pending {
             kinds |= mask;
+            if let Some(&b) = name.first() {
+                first_bytes[usize::from(b)] = true;
+            }
             match lens.get_mut(name.len()) {
                 Some(l) => *l = true,
                 None => long_names = true,
@@ -58,14 +62,18 @@ impl CandidateIndex {
             }
         }
         for id in 1..kernel.type_count() {
+            let c = class(kernel.raw_kind(id));
+            if kinds & (1 << (c & 0x7f)) == 0 {
+                continue;
+            }
             let t = kernel.raw_or_void(id);
-            let c = class(t.kind());
-            if kinds & (1 << (c & 0x7f)) == 0 || t.name_off() == 0 {
+            if t.name_off() == 0 {
                 continue;
             }
             let name = kernel.str_bytes(t.name_off());
-            if name.is_empty() {
-                continue;
+            match name.first() {
+                Some(&b) if first_bytes[usize::from(b)] => {}
+                _ => continue,
             }
             let len = essential_name_len(name);
             if !lens.get(len).copied().unwrap_or(long_names) {
