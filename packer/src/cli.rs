@@ -52,7 +52,7 @@ pub struct BuildArgs {
     pub kernels: Vec<KernelSelector>,
 
     /// The btfhub-archive directory [default: $BTFHUB_ARCHIVE, else ./btfhub-archive].
-    #[arg(long, value_name = "DIR")]
+    #[arg(long, visible_alias = "archive", value_name = "DIR")]
     pub btfhub: Option<PathBuf>,
 
     /// Output executable [default: the object's name up to its first '.', in

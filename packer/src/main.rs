@@ -11,13 +11,16 @@ mod kernel;
 mod metadata;
 mod progress;
 
-use std::process::ExitCode;
+use std::{io::Write, process::ExitCode};
 
 use clap::Parser;
 
 fn main() -> ExitCode {
     env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("warn"))
-        .format_timestamp(None)
+        .format(|buf, record| {
+            let level = record.level().as_str().to_ascii_lowercase();
+            writeln!(buf, "packer: {level}: {}", record.args())
+        })
         .init();
     let cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,

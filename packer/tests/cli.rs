@@ -225,6 +225,44 @@ fn min_btf_on_sample_kernel() {
     );
 }
 
+/// `packer min-btf` gives the same bytes as `bpftool gen min_core_btf`.
+#[test]
+fn min_btf_matches_bpftool() {
+    let (Some(archive), Some(obj)) = (archive(), object()) else {
+        return;
+    };
+    let dir = tempdir();
+    let full = dir.path().join("full.btf");
+    let src = archive.join(SAMPLE_KERNEL);
+    fs::write(
+        &full,
+        btf::decode_kernel_btf(&fs::read(&src).unwrap()).unwrap(),
+    )
+    .unwrap();
+    let oracle = dir.path().join("oracle.btf");
+    if let Err(e) = run_tool(
+        Command::new("bpftool")
+            .args(["gen", "min_core_btf"])
+            .arg(&full)
+            .arg(&oracle)
+            .arg(&obj),
+    ) {
+        eprintln!("SKIP: bpftool oracle unavailable: {e}");
+        return;
+    }
+    let ours = dir.path().join("ours.btf");
+    assert_ok(&packer(&[
+        "min-btf",
+        str_path(&src),
+        str_path(&ours),
+        str_path(&obj),
+    ]));
+    assert!(
+        fs::read(&oracle).unwrap() == fs::read(&ours).unwrap(),
+        "differs from bpftool"
+    );
+}
+
 #[test]
 fn btfgen_on_sample_archive() {
     let (Some(archive), Some(obj)) = (archive(), object()) else {
@@ -589,6 +627,34 @@ fn missing_launcher() {
             "--launcher",
         ],
     );
+}
+
+/// Without --launcher, the launcher next to the packer executable is used.
+#[test]
+fn default_launcher_is_next_to_packer() {
+    let Some(obj) = object() else { return };
+    if !Path::new("/sys/kernel/btf/vmlinux").exists() {
+        eprintln!("SKIP: no /sys/kernel/btf/vmlinux");
+        return;
+    }
+    let dir = tempdir();
+    let bin = dir.path().join("packer");
+    fs::copy(env!("CARGO_BIN_EXE_packer"), &bin).unwrap();
+    let tool = dir.path().join("tool");
+    let build = || {
+        Command::new(&bin)
+            .args(["build", str_path(&obj), "-k", "host", "-o", str_path(&tool)])
+            .output()
+            .unwrap()
+    };
+    let expected = format!(
+        "launcher not found at {}",
+        dir.path().join("launcher").display()
+    );
+    assert_fails(&build(), 1, &[&expected, "make build"]);
+    fake_launcher(dir.path());
+    assert_ok(&build());
+    assert!(fs::read(&tool).unwrap().starts_with(b"\x7fELF not really"));
 }
 
 #[test]
