@@ -124,9 +124,11 @@ demo: build examples tracefs
 	@[ "$$(id -u)" -eq 0 ] || { echo "demo: loading BPF needs root: run 'sudo make demo'" >&2; exit 1; }
 	$(PACKER) build $(EXAMPLES_OUT)/execsnoop.bpf.o $(DEMO_KERNELS) -o $(DEMO_TOOL)
 	@ls -l $(DEMO_TOOL)
+	@echo "demo: what the tool would do here with /sys/kernel/btf hidden:"
+	unshare -m sh -c 'mount -t tmpfs none /sys/kernel/btf && exec $(DEMO_TOOL) --check'
 	@echo "demo: running $(DEMO_TOOL) for $(DEMO_SECONDS)s with /sys/kernel/btf hidden (embedded BTF is used)"
 	@( sleep 1; for i in 1 2 3; do /bin/true; /bin/uname -r >/dev/null; sleep 0.3; done ) &
-	-unshare -m sh -c 'mount -t tmpfs none /sys/kernel/btf && exec timeout -s INT $(DEMO_SECONDS) $(DEMO_TOOL)'
+	unshare -m sh -c 'mount -t tmpfs none /sys/kernel/btf && exec timeout --preserve-status -s INT $(DEMO_SECONDS) $(DEMO_TOOL)'
 	@wait
 
 ## bench: benchmarks of the btf crate and the end-to-end bench script.
