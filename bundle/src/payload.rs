@@ -189,6 +189,12 @@ fn normalise_member_name(raw: &str) -> Result<Option<String>, Error> {
     Ok((!parts.is_empty()).then(|| parts.join("/")))
 }
 
+/// Whether a normalised member name lies under `btfhub-archive/`.
+fn is_archive_member(name: &str) -> bool {
+    name.strip_prefix(crate::identity::ARCHIVE_DIR)
+        .is_some_and(|rest| rest.starts_with('/'))
+}
+
 fn tar_error(source: std::io::Error) -> Error {
     Error::PayloadFormat {
         what: "tar archive",
@@ -242,7 +248,7 @@ fn read_tar(bytes: &[u8]) -> Result<Payload, Error> {
         }
         if name == PACKAGE_JSON {
             package_json = Some(data.to_vec());
-        } else if name.starts_with(crate::identity::ARCHIVE_DIR) && name.ends_with(".btf") {
+        } else if is_archive_member(&name) && name.ends_with(".btf") {
             let kernel = KernelId::from_archive_path(&name)
                 .ok_or_else(|| Error::BadBtfMemberPath(name.clone()))?;
             btfs.insert(kernel, data);
@@ -568,6 +574,12 @@ mod tests {
             e.contains("no package.json") && e.contains("btfhub-archive/a/1/x86_64/r.btf"),
             "{e}"
         );
+
+        let other_dir = raw_tar(&[
+            ("package.json", b'0', "", &pkg),
+            ("btfhub-archive-repos/x/a.btf", b'0', "", b"x"),
+        ]);
+        assert!(Payload::from_bytes(&other_dir).unwrap().btfs.is_empty());
 
         let bad_path = raw_tar(&[
             ("package.json", b'0', "", &pkg),
