@@ -611,6 +611,26 @@ mod tests {
         assert!(e.contains("not a tar archive"), "{e}");
     }
 
+    /// Every single-byte corruption of a payload is an error or a payload,
+    /// never a panic.
+    #[test]
+    fn corruption_never_panics() {
+        let tar = sample().to_tar().unwrap();
+        let gz = sample().to_tar_gz().unwrap();
+        for original in [tar, gz] {
+            for i in (0..original.len()).step_by(7) {
+                for flip in [0x01u8, 0x80, 0xff] {
+                    let mut bytes = original.clone();
+                    bytes[i] ^= flip;
+                    let _ = Payload::from_bytes(&bytes);
+                }
+            }
+            for len in (0..original.len()).step_by(97) {
+                let _ = Payload::from_bytes(&original[..len]);
+            }
+        }
+    }
+
     #[test]
     fn bounded_sizes() {
         // A member whose header claims more than the limit is refused before
