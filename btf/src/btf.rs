@@ -180,6 +180,15 @@ impl Btf {
         self.kinds.get(id as usize).copied().unwrap_or(0)
     }
 
+    /// Name offset of a type, read straight from its record (0 for void and bad ids).
+    #[inline]
+    pub(crate) fn name_off_of(&self, id: u32) -> u32 {
+        let Some(&word) = self.offsets.get(id as usize) else {
+            return 0;
+        };
+        Words(self.type_bytes()).at(word as usize)
+    }
+
     /// The record of a type, or the void record for bad ids (ids are validated at parse time).
     #[inline]
     pub(crate) fn raw_or_void(&self, id: u32) -> Raw<'_> {
@@ -277,3 +286,7 @@ pub(crate) fn is_mod_or_typedef(kind: u8) -> bool {
         k::TYPEDEF | k::VOLATILE | k::CONST | k::RESTRICT | k::TYPE_TAG
     )
 }
+
+#[cfg(test)]
+#[path = "btf_tests.rs"]
+mod tests;

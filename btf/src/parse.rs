@@ -260,15 +260,17 @@ fn may_contain(kind: u8) -> bool {
     matches!(kind, k::ARRAY | k::STRUCT | k::UNION) || is_mod_or_typedef(kind)
 }
 
-/// Number of types a record contains by value, and the word position of the `i`-th.
+/// Children a type contains by value: (count, absolute word index of the first, stride).
 #[inline]
-fn value_children(rec: Words<'_>) -> (u32, fn(u32) -> usize) {
-    let (kind, vlen) = (info_kind(rec.at(1)), info_vlen(rec.at(1)));
+fn value_children(words: Words<'_>, offsets: &[u32], id: u32) -> (u32, usize, usize) {
+    let base = offsets.get(id as usize).map_or(0, |&o| o as usize);
+    let info = words.at(base + 1);
+    let (kind, vlen) = (info_kind(info), info_vlen(info));
     match kind {
-        k::ARRAY => (1, |_| 3),
-        k::STRUCT | k::UNION => (vlen, |i| 4 + 3 * i as usize),
-        kind if is_mod_or_typedef(kind) => (1, |_| 2),
-        _ => (0, |_| 0),
+        k::ARRAY => (1, base + 3, 0),
+        k::STRUCT | k::UNION => (vlen, base + 4, 3),
+        kind if is_mod_or_typedef(kind) => (1, base + 2, 0),
+        _ => (0, 0, 0),
     }
 }
 
@@ -279,37 +281,50 @@ fn check_value_cycles(words: Words<'_>, offsets: &[u32], kinds: &[u8]) -> Result
     const UNSEEN: u8 = 0;
     const ON_PATH: u8 = 1;
     const DONE: u8 = 2;
+    struct Frame {
+        id: u32,
+        left: u32,
+        slot: usize,
+        stride: usize,
+    }
     let kind_of = |id: u32| kinds.get(id as usize).copied().unwrap_or(k::UNKN);
+    let frame = |id: u32| {
+        let (left, slot, stride) = value_children(words, offsets, id);
+        Frame {
+            id,
+            left,
+            slot,
+            stride,
+        }
+    };
     let mut state = vec![UNSEEN; offsets.len()];
-    // (type id, next child index)
-    let mut stack: Vec<(u32, u32)> = Vec::new();
+    let mut stack: Vec<Frame> = Vec::new();
     for start in 1..offsets.len() as u32 {
         if state[start as usize] != UNSEEN || !may_contain(kind_of(start)) {
             continue;
         }
         state[start as usize] = ON_PATH;
-        stack.push((start, 0));
+        stack.push(frame(start));
         while let Some(top) = stack.last_mut() {
-            let (id, next) = *top;
-            let r = record(words, offsets, id as usize);
-            let (n, pos) = value_children(r);
-            if next >= n {
-                state[id as usize] = DONE;
+            if top.left == 0 {
+                state[top.id as usize] = DONE;
                 stack.pop();
                 continue;
             }
-            top.1 += 1;
-            let child = r.at(pos(next));
+            let child = words.at(top.slot);
+            top.left -= 1;
+            top.slot += top.stride;
+            let parent = top.id;
             match state.get(child as usize).copied() {
                 Some(UNSEEN) if may_contain(kind_of(child)) => {
                     state[child as usize] = ON_PATH;
-                    stack.push((child, 0));
+                    stack.push(frame(child));
                 }
                 Some(ON_PATH) => {
                     return Err(Error::BadType {
                         type_id: child,
                         kind: kind_name(kind_of(child)),
-                        msg: format!("contains itself by value (via type [{id}])"),
+                        msg: format!("contains itself by value (via type [{parent}])"),
                     })
                 }
                 _ => {}

@@ -61,20 +61,18 @@ impl CandidateIndex {
                 }
             }
         }
+        let strings = kernel.strings();
         for id in 1..kernel.type_count() {
             let c = class(kernel.raw_kind(id));
             if kinds & (1 << (c & 0x7f)) == 0 {
                 continue;
             }
-            let t = kernel.raw_or_void(id);
-            if t.name_off() == 0 {
-                continue;
-            }
-            let name = kernel.str_bytes(t.name_off());
-            match name.first() {
-                Some(&b) if first_bytes[usize::from(b)] => {}
+            let name_off = kernel.name_off_of(id);
+            match strings.get(name_off as usize) {
+                Some(&b) if b != 0 && first_bytes[usize::from(b)] => {}
                 _ => continue,
             }
+            let name = kernel.str_bytes(name_off);
             let len = essential_name_len(name);
             if !lens.get(len).copied().unwrap_or(long_names) {
                 continue;

@@ -1,5 +1,7 @@
 //! Phase 2 of bpftool's btfgen (`btfgen_get_btf`): emitting marked types in original order.
 
+use std::collections::HashMap;
+
 use super::mark::Marks;
 use crate::btf::Btf;
 use crate::core::compat::is_composite;
@@ -9,13 +11,10 @@ use crate::write::BtfBuilder;
 /// Builds the minimised BTF: marked types in id order, composites with only marked members,
 /// every referenced id remapped (unmarked → 0).
 pub(crate) fn emit(kernel: &Btf, marks: &Marks) -> Vec<u8> {
-    let n = kernel.type_count();
-    let mut ids = vec![0u32; n as usize];
+    let marked = marks.marked_ids();
+    let mut ids: HashMap<u32, u32> = HashMap::with_capacity(marked.len());
     let mut out = BtfBuilder::new();
-    for id in 1..n {
-        if !marks.is_type_marked(id) {
-            continue;
-        }
+    for id in marked {
         let t = kernel.raw_or_void(id);
         let new_id = if is_composite(t.kind()) {
             let name = kernel.str_at(t.name_off());
@@ -41,10 +40,10 @@ pub(crate) fn emit(kernel: &Btf, marks: &Marks) -> Vec<u8> {
         } else {
             out.add_type_from(kernel, id)
         };
-        if let (Some(slot), Some(new_id)) = (ids.get_mut(id as usize), new_id) {
-            *slot = new_id;
+        if let Some(new_id) = new_id {
+            ids.insert(id, new_id);
         }
     }
-    out.remap_ids(1, |old| ids.get(old as usize).copied().unwrap_or(0));
+    out.remap_ids(1, |old| ids.get(&old).copied().unwrap_or(0));
     out.to_bytes()
 }

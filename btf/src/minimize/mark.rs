@@ -16,6 +16,8 @@ const MARK_DEPTH: u32 = 512;
 #[derive(Debug)]
 pub(crate) struct Marks {
     types: Vec<bool>,
+    /// Marked ids in marking order (each once).
+    marked: Vec<u32>,
     members: HashMap<u32, Vec<bool>>,
 }
 
@@ -31,12 +33,9 @@ impl Marks {
     pub(crate) fn new(type_count: u32) -> Marks {
         Marks {
             types: vec![false; type_count as usize],
+            marked: Vec::new(),
             members: HashMap::new(),
         }
-    }
-
-    pub(crate) fn is_type_marked(&self, id: u32) -> bool {
-        self.types.get(id as usize).copied().unwrap_or(false)
     }
 
     pub(crate) fn is_member_marked(&self, id: u32, idx: u32) -> bool {
@@ -63,10 +62,21 @@ impl Marks {
     }
 
     fn set_type(&mut self, id: u32) -> bool {
-        match self.types.get_mut(id as usize) {
+        let newly = match self.types.get_mut(id as usize) {
             Some(m) => !std::mem::replace(m, true),
             None => false,
+        };
+        if newly {
+            self.marked.push(id);
         }
+        newly
+    }
+
+    /// Marked type ids in ascending order.
+    pub(crate) fn marked_ids(&self) -> Vec<u32> {
+        let mut ids = self.marked.clone();
+        ids.sort_unstable();
+        ids
     }
 
     /// Port of `btfgen_mark_member`, plus the check `btf__add_field` will make when emitting.

@@ -10,6 +10,7 @@ use crate::core::candidates::CandidateIndex;
 use crate::core::relo::calc_relo_insn;
 use crate::core::ReloKind;
 use crate::error::{Error, RelocationError, Result};
+use crate::ext::RelocSection;
 use crate::object::BpfObject;
 use mark::Marks;
 
@@ -40,10 +41,13 @@ impl<'k> Minimizer<'k> {
         if !obj.has_btf_ext() {
             return Err(Error::NoBtfExtSection);
         }
-        let local = obj.btf();
+        self.add_relocs(obj.btf(), obj.core_relocs())
+    }
+
+    /// Marks what these CO-RE relocations (against `local` BTF) need.
+    pub(crate) fn add_relocs(&mut self, local: &Btf, sections: &[RelocSection]) -> Result<()> {
         let kernel = self.kernel;
-        let wanted: Vec<(u8, &[u8])> = obj
-            .core_relocs()
+        let wanted: Vec<(u8, &[u8])> = sections
             .iter()
             .flat_map(|s| s.relos.iter())
             .filter(|r| r.kind != ReloKind::TypeIdLocal as u32)
@@ -56,7 +60,7 @@ impl<'k> Minimizer<'k> {
         self.index.ensure(kernel, wanted.into_iter());
 
         let mut cand_cache: HashMap<u32, Vec<u32>> = HashMap::new();
-        for sec in obj.core_relocs() {
+        for sec in sections {
             for (i, relo) in sec.relos.iter().enumerate() {
                 let access = if (relo.access_str_off as usize) < local.strings().len() {
                     local.str_at(relo.access_str_off)
@@ -116,3 +120,6 @@ pub fn minimize(kernel: &Btf, objects: &[&BpfObject]) -> Result<Vec<u8>> {
     }
     Ok(m.finish())
 }
+
+#[cfg(test)]
+mod tests;
