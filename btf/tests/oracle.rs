@@ -482,3 +482,141 @@ fn decode_kernel_btf_agrees_with_tar() {
         );
     }
 }
+
+/// A small deterministic generator for the relocation mutants.
+struct XorShift(u64);
+
+impl XorShift {
+    fn below(&mut self, n: usize) -> usize {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        if n == 0 {
+            0
+        } else {
+            (x % n as u64) as usize
+        }
+    }
+}
+
+/// Structurally valid but semantically shuffled CO-RE records: a record gets another kind
+/// (0..=12), another record's access string and/or another record's root type. Differential
+/// test of the whole CO-RE matching: refusal and output must agree with bpftool.
+fn relocation_mutant(elf: &[u8], rng: &mut XorShift) -> Option<(Vec<u8>, String)> {
+    let relos = btf_ext::core_relos(elf);
+    if relos.is_empty() {
+        return None;
+    }
+    let mut out = elf.to_vec();
+    let mut what = Vec::new();
+    for _ in 0..1 + rng.below(2) {
+        let i = rng.below(relos.len());
+        let r = relos[i];
+        match rng.below(4) {
+            0 => {
+                let kind = rng.below(13) as u32;
+                btf_ext::put_u32(&mut out, r.file_offset + 12, kind);
+                what.push(format!("relo #{i}: kind {} -> {kind}", r.kind));
+            }
+            1 => {
+                let other = relos[rng.below(relos.len())];
+                btf_ext::put_u32(&mut out, r.file_offset + 8, other.access_str_off);
+                what.push(format!("relo #{i}: access string of another relo"));
+            }
+            2 => {
+                let other = relos[rng.below(relos.len())];
+                btf_ext::put_u32(&mut out, r.file_offset + 4, other.type_id);
+                what.push(format!(
+                    "relo #{i}: root type {} -> {}",
+                    r.type_id, other.type_id
+                ));
+            }
+            _ => {
+                let other = relos[rng.below(relos.len())];
+                let kind = rng.below(13) as u32;
+                btf_ext::put_u32(&mut out, r.file_offset + 4, other.type_id);
+                btf_ext::put_u32(&mut out, r.file_offset + 8, other.access_str_off);
+                btf_ext::put_u32(&mut out, r.file_offset + 12, kind);
+                what.push(format!(
+                    "relo #{i}: root type {} -> {}, another access string, kind {} -> {kind}",
+                    r.type_id, other.type_id, r.kind
+                ));
+            }
+        }
+    }
+    Some((out, what.join("; ")))
+}
+
+/// Differential test: mutated relocations (`BPFC_ORACLE_MUTANTS` per object, default 20) on
+/// the host kernel, one archive kernel with duplicate type names and the synthetic kernel.
+#[test]
+fn relocation_mutants_match_bpftool() {
+    let Some(bpftool) = tools::bpftool() else {
+        return;
+    };
+    let per_object: usize = std::env::var("BPFC_ORACLE_MUTANTS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20);
+    let dir = env::run_dir("mutants");
+    let mut kernels: Vec<Kernel> = kernels::archive_kernels(&dir)
+        .into_iter()
+        .filter(|k| k.label.contains("4.18.0-80") || k.label.contains("5.4.0-91"))
+        .take(1)
+        .collect();
+    kernels.extend(kernels::host_kernel(&dir));
+    kernels.extend(
+        kernels::synthetic_kernels(&dir)
+            .into_iter()
+            .filter(|k| k.label == "synthetic/rich"),
+    );
+    let parsed: Vec<Result<btf::Btf, String>> = kernels
+        .iter()
+        .map(|k| btf::Btf::parse(&k.raw).map_err(|e| e.to_string()))
+        .collect();
+    let mut rng = XorShift(0x0bad_cafe_1234_5678);
+    let (mut same, mut refused, mut differ) = (0, 0, Vec::new());
+    for object in objects::all_objects() {
+        for m in 0..per_object {
+            let Some((bytes, what)) = relocation_mutant(&object.bytes, &mut rng) else {
+                break;
+            };
+            let label = format!("{}#mutant{m}", object.label);
+            let path = dir.join(format!("{}.o", label.replace(['/', '#'], "_")));
+            env::write_atomic(&path, &bytes);
+            let mutant = BpfObjectFile {
+                label: label.clone(),
+                path,
+                bytes,
+            };
+            for (kernel, parsed_kernel) in kernels.iter().zip(&parsed) {
+                let case = format!("{label}@{}", kernel.label);
+                match compare(&bpftool, &dir, kernel, parsed_kernel, &[&mutant], &case) {
+                    Outcome::Same { .. } => same += 1,
+                    Outcome::BothRefused { .. } => refused += 1,
+                    Outcome::Differ(d) => {
+                        differ.push(format!("## {case} ({what})\n\n```\n{d}\n```\n"))
+                    }
+                }
+            }
+        }
+    }
+    let summary = format!(
+        "relocation mutants: {same} same, {refused} both refused, {} differ",
+        differ.len()
+    );
+    eprintln!("{summary}");
+    if !differ.is_empty() {
+        let path = findings_path().with_extension("mutants.md");
+        let text = format!("# {summary}\n\n{}", differ.join("\n"));
+        env::write_atomic(&path, text.as_bytes());
+        panic!(
+            "{summary}; details in {}; first:\n{}",
+            path.display(),
+            differ.first().map(String::as_str).unwrap_or_default()
+        );
+    }
+    env::cleanup(&dir);
+}

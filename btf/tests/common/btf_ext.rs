@@ -11,6 +11,8 @@ pub struct CoreRelo {
     pub file_offset: usize,
     /// Local type id of the root type.
     pub type_id: u32,
+    /// Offset of the access string in the `.BTF` strings.
+    pub access_str_off: u32,
     /// `enum bpf_core_relo_kind`.
     pub kind: u32,
 }
@@ -74,6 +76,7 @@ pub fn core_relos(elf: &[u8]) -> Vec<CoreRelo> {
             relos.push(CoreRelo {
                 file_offset: pos,
                 type_id: u32_at(elf, pos + 4),
+                access_str_off: u32_at(elf, pos + 8),
                 kind: u32_at(elf, pos + 12),
             });
             pos += rec_size;
