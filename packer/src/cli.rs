@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 
 use bundle::btfhub::KernelSelector;
-use clap::{Args, Parser, Subcommand};
+use clap::{error::ErrorKind, Args, CommandFactory, Parser, Subcommand};
 
 /// Builds single-file eBPF tools: a CO-RE object, the minimised BTF of every
 /// kernel it should run on, and the prebuilt launcher, in one executable.
@@ -22,6 +22,7 @@ pub struct Cli {
 pub enum Command {
     /// Pack a BPF object and the minimised BTF of the selected kernels into a
     /// single executable (-o) or an ecli-compatible package tar (--tar).
+    #[command(override_usage = "packer build <OBJECT> --kernels <SEL>... [OPTIONS]")]
     Build(BuildArgs),
     /// Minimise one kernel BTF for one or more objects (the arguments of
     /// `bpftool gen min_core_btf`).
@@ -44,12 +45,13 @@ archive, 'host' for this machine's /sys/kernel/btf/vmlinux filed under its own o
 which eunomia's ecli runs as it is."
 )]
 pub struct BuildArgs {
-    /// The CO-RE BPF object (compiled with clang -g -target bpf).
-    pub object: PathBuf,
+    /// The CO-RE BPF object (compiled with clang -g -target bpf). It may
+    /// also come last, after the selectors.
+    pub object: Option<PathBuf>,
 
     /// Kernels to cover (space- or comma-separated selectors, see below).
     #[arg(long, short = 'k', required = true, num_args = 1.., value_delimiter = ',', value_name = "SEL")]
-    pub kernels: Vec<KernelSelector>,
+    pub kernels: Vec<String>,
 
     /// The btfhub-archive directory [default: $BTFHUB_ARCHIVE, else ./btfhub-archive].
     #[arg(long, visible_alias = "archive", value_name = "DIR")]
@@ -106,4 +108,50 @@ pub struct BtfgenArgs {
 pub struct InspectArgs {
     /// A packed tool, a package tar (gzip or not) or a package.json.
     pub file: PathBuf,
+}
+
+impl BuildArgs {
+    /// Completes the arguments after clap: `packer build --kernels A B
+    /// obj.o` gives clap `obj.o` as a selector, so when no object was given
+    /// and the last selector names an existing file, that file is the
+    /// object. Errors are usage errors (exit 2).
+    pub fn finish(&mut self) -> Result<(), clap::Error> {
+        if self.object.is_none() {
+            let last_is_file = self
+                .kernels
+                .last()
+                .is_some_and(|k| std::path::Path::new(k).is_file());
+            if last_is_file && self.kernels.len() > 1 {
+                self.object = self.kernels.pop().map(PathBuf::from);
+            } else {
+                return Err(usage_error(
+                    ErrorKind::MissingRequiredArgument,
+                    "the BPF object is missing: packer build <OBJECT> --kernels <SEL>...",
+                ));
+            }
+        }
+        self.selectors().map(|_| ())
+    }
+
+    /// The object (after [`BuildArgs::finish`]).
+    pub fn object(&self) -> PathBuf {
+        self.object.clone().unwrap_or_default()
+    }
+
+    /// The parsed kernel selectors.
+    pub fn selectors(&self) -> Result<Vec<KernelSelector>, clap::Error> {
+        self.kernels
+            .iter()
+            .map(|k| {
+                k.parse::<KernelSelector>()
+                    .map_err(|e| usage_error(ErrorKind::ValueValidation, &e.to_string()))
+            })
+            .collect()
+    }
+}
+
+fn usage_error(kind: ErrorKind, message: &str) -> clap::Error {
+    let mut cmd = Cli::command();
+    let build = cmd.find_subcommand_mut("build").cloned().unwrap_or(cmd);
+    build.bin_name("packer build").error(kind, message)
 }

@@ -22,11 +22,16 @@ fn main() -> ExitCode {
             writeln!(buf, "packer: {level}: {}", record.args())
         })
         .init();
-    let cli = match cli::Cli::try_parse() {
+    let mut cli = match cli::Cli::try_parse() {
         Ok(cli) => cli,
         // Prints help/version (exit 0) or the usage error (exit 2).
         Err(e) => e.exit(),
     };
+    if let cli::Command::Build(args) = &mut cli.command {
+        if let Err(e) = args.finish() {
+            e.exit();
+        }
+    }
     match cmd::run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

@@ -505,6 +505,18 @@ fn build_host_kernel() {
     let payload = Payload::from_bytes(&fs::read(&tar).unwrap()).unwrap();
     let me = bundle::identity::detect().unwrap();
     assert_eq!(payload.btfs.keys().collect::<Vec<_>>(), [&me]);
+
+    // The object may also follow the selectors.
+    let tar2 = dir.path().join("host2.tar");
+    assert_ok(&packer(&[
+        "build",
+        "--kernels",
+        "host",
+        str_path(&obj),
+        "--tar",
+        str_path(&tar2),
+    ]));
+    assert_eq!(fs::read(&tar2).unwrap(), fs::read(&tar).unwrap());
 }
 
 #[test]
@@ -693,6 +705,16 @@ fn inspect_rejects_non_packages() {
 fn usage_errors() {
     assert_fails(&packer(&[]), 2, &["Usage"]);
     assert_fails(&packer(&["build"]), 2, &["--kernels"]);
+    assert_fails(
+        &packer(&["build", "-k", "host", "--tar", "x.tar"]),
+        2,
+        &["object is missing"],
+    );
+    assert_fails(
+        &packer(&["build", "-k", "host", "nosuch.o"]),
+        2,
+        &["object is missing"],
+    );
     assert_fails(&packer(&["frobnicate"]), 2, &["frobnicate"]);
     let help = packer(&["build", "--help"]);
     assert_ok(&help);

@@ -32,17 +32,15 @@ enum Output {
 
 /// Runs `packer build`.
 pub fn run(args: BuildArgs) -> Result<()> {
-    let obj = LoadedObject::load(&args.object)?;
-    warn_debug_info(&args.object, &obj.bytes);
-    let meta = metadata::build(
-        &args.object,
-        &obj.bytes,
-        obj.object.btf(),
-        args.event_type.as_deref(),
-    )
-    .with_context(|| format!("{}", args.object.display()))?;
-    let output = resolve_output(&args)?;
-    let inputs = kernel::select(&args.kernels, args.btfhub.as_deref())?;
+    let object_path = args.object();
+    let selectors = args.selectors()?;
+    let obj = LoadedObject::load(&object_path)?;
+    warn_debug_info(&object_path, &obj.bytes);
+    let event_type = args.event_type.as_deref();
+    let meta = metadata::build(&object_path, &obj.bytes, obj.object.btf(), event_type)
+        .with_context(|| format!("{}", object_path.display()))?;
+    let output = resolve_output(&args, &object_path)?;
+    let inputs = kernel::select(&selectors, args.btfhub.as_deref())?;
 
     let minimized = kernel::for_each(&inputs, "minimising", |input| {
         kernel::minimize(&input.path, &[&obj])
@@ -74,7 +72,7 @@ pub fn run(args: BuildArgs) -> Result<()> {
     };
     fsutil::print_stdout(&format!(
         "packed {} for {} kernel{} ({unique} unique BTF{}), payload {} -> {}\n",
-        args.object.display(),
+        object_path.display(),
         payload.btfs.len(),
         plural(payload.btfs.len()),
         plural(unique),
@@ -107,15 +105,15 @@ fn share_identical(
         .collect()
 }
 
-fn resolve_output(args: &BuildArgs) -> Result<Output> {
+fn resolve_output(args: &BuildArgs, object: &Path) -> Result<Output> {
     if let Some(path) = &args.tar {
         return Ok(Output::Tar { path: path.clone() });
     }
     let path = match &args.output {
         Some(path) => path.clone(),
-        None => default_output(&args.object),
+        None => default_output(object),
     };
-    if same_file(&path, &args.object) {
+    if same_file(&path, object) {
         bail!(
             "the output {} would overwrite the object; pass -o TOOL",
             path.display()
