@@ -68,7 +68,7 @@ pub struct BuildArgs {
 
     /// The launcher executable to append the payload to [default: `launcher`
     /// next to this packer].
-    #[arg(long, value_name = "PATH")]
+    #[arg(long, value_name = "PATH", conflicts_with = "tar")]
     pub launcher: Option<PathBuf>,
 
     /// The struct that ring/perf buffer events are decoded with [default:
