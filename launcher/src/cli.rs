@@ -35,7 +35,8 @@ Two ways to use it:
   * Packed tool: `packer build prog.bpf.o --kernels ... -o mytool` appends a
     package and per-kernel BTFs to a copy of this launcher; running `./mytool`
     loads and attaches the programs and prints their events until Ctrl-C.
-    A packed tool takes the options below directly: mytool [--json] [--check] [--btf FILE] [-v]
+    A packed tool takes the options of `launcher run` directly:
+    mytool [--json] [--check] [--btf FILE] [-v]
   * Runner: `launcher run PKG` runs an ecc/eunomia-style package.json, or a tar /
     tar.gz with package.json and btfhub-archive/<ID>/<VERSION_ID>/<ARCH>/<RELEASE>.btf.
 
@@ -44,7 +45,9 @@ embedded BTF matching this system's os-release ID/VERSION_ID, arch and kernel
 release exactly (passed to libbpf from a sealed memfd); else exit 3.
 
 Events from every ring buffer and perf buffer map are decoded with the
-object's BTF (export_types[0]) and printed as a table (default) or JSON lines.";
+object's BTF (export_types[0]) and printed as a table (default: local time,
+then one column per struct member) or, with --json, one object per line (keys in
+struct member order, no timestamp). Ctrl-C or SIGTERM detaches and exits 0.";
 
 /// `launcher` without a payload.
 #[derive(Parser, Debug)]

@@ -358,3 +358,141 @@ fn usage_errors_exit_2_and_help_exits_0() {
         "{help}"
     );
 }
+
+/// A packed tool: the launcher with the payload appended (FORMAT.md §1).
+fn packed_tool(dir: &Path, name: &str, payload: &Payload) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let launcher = std::fs::read(LAUNCHER).unwrap();
+    let tool = dir.join(name);
+    let bytes = bundle::trailer::append_payload(&launcher, &payload.to_tar_gz().unwrap());
+    std::fs::write(&tool, bytes).unwrap();
+    std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+    tool
+}
+
+#[test]
+fn packed_tool_uses_its_embedded_btf_and_rejects_a_corrupt_payload() {
+    if !prerequisites("packed_tool_uses_its_embedded_btf_and_rejects_a_corrupt_payload") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let object = build_object(tmp.path());
+    let payload = Payload {
+        package: package(&object),
+        btfs: host_btfs(),
+    };
+    let tool = packed_tool(tmp.path(), "probe", &payload);
+
+    // --check with the native BTF hidden names the embedded BTF.
+    let out = Command::new("unshare")
+        .args(["-m", "sh", "-c", HIDE_BTF])
+        .arg(&tool)
+        .arg("--check")
+        .output()
+        .unwrap();
+    let report = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    let choice = report
+        .lines()
+        .find(|l| l.starts_with("BTF to use:"))
+        .unwrap_or("");
+    assert!(choice.contains("embedded btfhub-archive/"), "{report}");
+
+    // The same tool runs and prints events.
+    let mut cmd = Command::new("unshare");
+    cmd.args(["-m", "sh", "-c", HIDE_BTF])
+        .arg(&tool)
+        .arg("--json");
+    let run = run_until(cmd, |out| has_true_event(&json_events(out), "SRC_RING(1)"));
+    assert!(run.status.success(), "{:?}", run.stderr);
+    assert!(
+        has_true_event(&json_events(&run.stdout), "SRC_RING(1)"),
+        "{:?}",
+        run.stdout
+    );
+
+    // One flipped payload byte: exit 5, "corrupt".
+    let mut bytes = std::fs::read(&tool).unwrap();
+    let launcher_len = std::fs::metadata(LAUNCHER).unwrap().len() as usize;
+    bytes[launcher_len + 10] ^= 0x55;
+    let broken = tmp.path().join("broken");
+    std::fs::write(&broken, &bytes).unwrap();
+    std::fs::set_permissions(&broken, std::fs::metadata(&tool).unwrap().permissions()).unwrap();
+    let out = Command::new(&broken).arg("--check").output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(5), "{stderr}");
+    assert!(stderr.contains("corrupt"), "{stderr}");
+}
+
+#[test]
+fn unprivileged_run_exits_4_but_check_works() {
+    if !prerequisites("unprivileged_run_exits_4_but_check_works") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let object = build_object(tmp.path());
+    let payload = Payload {
+        package: package(&object),
+        btfs: BTreeMap::new(),
+    };
+    let tool = packed_tool(tmp.path(), "probe", &payload);
+    {
+        use std::os::unix::fs::PermissionsExt;
+        std::fs::set_permissions(tmp.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let nobody = |arg: Option<&str>| {
+        Command::new("setpriv")
+            .args([
+                "--reuid=65534",
+                "--regid=65534",
+                "--clear-groups",
+                "--inh-caps=-all",
+                "--",
+            ])
+            .arg(&tool)
+            .args(arg)
+            .output()
+            .unwrap()
+    };
+    let out = nobody(None);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.starts_with("error: ") && stderr.contains("root"),
+        "{stderr}"
+    );
+    let out = nobody(Some("--check"));
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn libbpf_failure_exits_6_with_libbpfs_reason() {
+    if !prerequisites("libbpf_failure_exits_6_with_libbpfs_reason") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let object = build_object(tmp.path());
+    let pkg = write_payload(tmp.path(), package(&object), BTreeMap::new());
+    let junk = tmp.path().join("junk.btf");
+    std::fs::write(&junk, b"this is not BTF").unwrap();
+    // `timeout` only guards against a hang (the launcher would poll forever if it loaded).
+    let out = Command::new("timeout")
+        .args(["120", LAUNCHER, "run"])
+        .arg(&pkg)
+        .arg("--btf")
+        .arg(&junk)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(6), "{stderr}");
+    // libbpf-rs alone only gives an errno; the launcher must add libbpf's own lines.
+    assert!(
+        stderr.contains("libbpf: failed to parse target BTF"),
+        "{stderr}"
+    );
+}

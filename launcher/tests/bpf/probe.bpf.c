@@ -1,7 +1,9 @@
 // Test program for the launcher's integration test: on every exec it sends
-// one event through a ring buffer and one through a perf event array.
+// one event through a ring buffer and one through a perf event array. The pid
+// is read with CO-RE (task_struct->tgid), so loading needs the kernel's BTF.
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_core_read.h>
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -33,7 +35,9 @@ struct {
 
 static __always_inline void fill(struct event *e, enum source src)
 {
-	e->pid = bpf_get_current_pid_tgid() >> 32;
+	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
+
+	e->pid = BPF_CORE_READ(task, tgid);
 	bpf_get_current_comm(e->comm, sizeof(e->comm));
 	e->src = src;
 	e->flag = 1;
