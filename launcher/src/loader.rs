@@ -49,6 +49,7 @@ pub fn load_and_attach(
         .kind(Kind::Libbpf)?;
 
     let mut links = Vec::new();
+    let mut skipped = Vec::new();
     for prog in object.progs_mut() {
         if !prog.autoload() {
             continue;
@@ -56,16 +57,35 @@ pub fn load_and_attach(
         let name = prog.name().to_string_lossy().into_owned();
         let section = prog.section().to_string_lossy().into_owned();
         libbpf_log::clear();
-        let link = prog
-            .attach()
-            .map_err(|e| {
-                libbpf_log::explain(
+        match prog.attach() {
+            Ok(link) => links.push(link),
+            // libbpf has no automatic attach point for this section (xdp, tc, ...).
+            Err(e) if e.kind() == libbpf_rs::ErrorKind::Unsupported => {
+                let _ = libbpf_log::take();
+                eprintln!(
+                    "warning: program {name} (section {section}) cannot be attached automatically; \
+                     it is loaded but not attached"
+                );
+                skipped.push(name);
+            }
+            Err(e) => {
+                return Err(libbpf_log::explain(
                     &format!("libbpf cannot attach program {name} (section {section})"),
                     e,
-                )
-            })
-            .kind(Kind::Libbpf)?;
-        links.push(link);
+                ))
+                .kind(Kind::Libbpf)
+            }
+        }
+    }
+    if links.is_empty() && !skipped.is_empty() {
+        return Err(Failure::new(
+            Kind::Libbpf,
+            format!(
+                "none of the programs ({}) can be attached automatically by libbpf; \
+                 use section names libbpf can auto-attach (tp/, kprobe/, fentry/, ...)",
+                skipped.join(", ")
+            ),
+        ));
     }
     Ok(Loaded { links, object })
 }

@@ -90,7 +90,9 @@ pub fn run(object: &Object, printer: Printer, timeout_ms: i32) -> Result<PollSta
         })
         .collect();
 
-    printer.borrow_mut().header();
+    if !pollfds.is_empty() {
+        printer.borrow_mut().header();
+    }
     while !signals::stop_requested() && !printer.borrow().closed {
         let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(100);
         // SAFETY: `pollfds` is a valid, exclusively borrowed array of `len` pollfd structs.
