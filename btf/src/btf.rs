@@ -289,4 +289,4 @@ pub(crate) fn is_mod_or_typedef(kind: u8) -> bool {
 
 #[cfg(test)]
 #[path = "btf_tests.rs"]
-mod tests;
+pub(crate) mod tests;

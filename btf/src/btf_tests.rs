@@ -184,3 +184,27 @@ fn wide_vlen_encoding_is_read() {
     let btf = b.build().unwrap();
     assert_eq!(btf.type_by_id(2).unwrap().members().unwrap().len(), 70_000);
 }
+
+/// `typedef fn_t` → PTR → FUNC_PROTO(p0..p7: PTR → the same FUNC_PROTO): legal pointer cycle
+/// with fan-out; every walk must stay bounded.
+pub(crate) fn fan_out_cycle(name: &str) -> BtfBuilder {
+    let mut b = BtfBuilder::new();
+    let int = b.add_int("int", 4, IntEncoding::default()); // 1
+    let ptr = b.add_ptr(3); // 2
+    b.add_func_proto(int); // 3
+    for _ in 0..8 {
+        b.add_param("", ptr).unwrap();
+    }
+    b.add_typedef(name, ptr); // 4
+    b
+}
+
+#[test]
+fn pointer_cycles_with_fan_out_stay_bounded() {
+    let btf = fan_out_cycle("fn_t").build().unwrap();
+    let name = btf.c_type_name(4);
+    assert_eq!(name, "fn_t");
+    let spelled = btf.c_type_name(2);
+    assert!(spelled.starts_with("int (*)("), "{spelled}");
+    assert!(spelled.len() < 20_000, "{} characters", spelled.len());
+}

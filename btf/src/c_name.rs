@@ -5,8 +5,12 @@ use crate::types::Type;
 
 /// The C spelling of type `id`; `"?"` stands in for ids out of range or chains too deep.
 pub(crate) fn c_type_name(btf: &Btf, id: u32) -> String {
-    declare(btf, id, String::new(), 0)
+    let mut budget = NAME_BUDGET;
+    declare(btf, id, String::new(), 0, &mut budget)
 }
+
+/// Most types visited for one name (function prototypes can fan out through pointer cycles).
+const NAME_BUDGET: u32 = 256;
 
 fn join(base: &str, inner: &str) -> String {
     if inner.is_empty() {
@@ -33,25 +37,35 @@ fn needs_parens(btf: &Btf, id: u32) -> bool {
     )
 }
 
+/// `const`/`volatile`/`restrict`: after the `*` for pointers, before the base type otherwise.
+fn qualified(
+    btf: &Btf,
+    q: &str,
+    target: u32,
+    inner: String,
+    depth: u32,
+    budget: &mut u32,
+) -> String {
+    if matches!(btf.type_by_id(target), Some(Type::Ptr { .. })) {
+        let inner = if inner.is_empty() {
+            q.to_string()
+        } else {
+            format!("{q} {inner}")
+        };
+        declare(btf, target, inner, depth + 1, budget)
+    } else {
+        format!("{q} {}", declare(btf, target, inner, depth + 1, budget))
+    }
+}
+
 /// Spells the declaration of `inner` (a declarator such as `*`, `[4]`) with base type `id`.
-fn declare(btf: &Btf, id: u32, inner: String, depth: u32) -> String {
+fn declare(btf: &Btf, id: u32, inner: String, depth: u32, budget: &mut u32) -> String {
+    *budget = budget.saturating_sub(1);
     if depth > MAX_RESOLVE_DEPTH {
         return join("?", &inner);
     }
     let Some(t) = btf.type_by_id(id) else {
         return join("?", &inner);
-    };
-    let qualified = |q: &str, target: u32| {
-        if matches!(btf.type_by_id(target), Some(Type::Ptr { .. })) {
-            let inner = if inner.is_empty() {
-                q.to_string()
-            } else {
-                format!("{q} {inner}")
-            };
-            declare(btf, target, inner, depth + 1)
-        } else {
-            format!("{q} {}", declare(btf, target, inner.clone(), depth + 1))
-        }
     };
     match t {
         Type::Void => join("void", &inner),
@@ -74,16 +88,19 @@ fn declare(btf: &Btf, id: u32, inner: String, depth: u32) -> String {
             } else {
                 format!("*{inner}")
             };
-            declare(btf, target, inner, depth + 1)
+            declare(btf, target, inner, depth + 1, budget)
         }
         Type::Array { elem, nelems, .. } => {
-            declare(btf, elem, format!("{inner}[{nelems}]"), depth + 1)
+            declare(btf, elem, format!("{inner}[{nelems}]"), depth + 1, budget)
         }
-        Type::Const { target } => qualified("const", target),
-        Type::Volatile { target } => qualified("volatile", target),
-        Type::Restrict { target } => qualified("restrict", target),
+        Type::Const { target } => qualified(btf, "const", target, inner, depth, budget),
+        Type::Volatile { target } => qualified(btf, "volatile", target, inner, depth, budget),
+        Type::Restrict { target } => qualified(btf, "restrict", target, inner, depth, budget),
         Type::TypeTag { target, .. } | Type::DeclTag { target, .. } => {
-            declare(btf, target, inner, depth + 1)
+            declare(btf, target, inner, depth + 1, budget)
+        }
+        Type::FuncProto { ret, params } if *budget == 0 => {
+            declare(btf, ret, format!("{inner}(...)"), depth + 1, budget)
         }
         Type::FuncProto { ret, params } => {
             let list: Vec<String> = params
@@ -92,7 +109,7 @@ fn declare(btf: &Btf, id: u32, inner: String, depth: u32) -> String {
                     if p.type_id == 0 && p.name.is_empty() {
                         "...".to_string()
                     } else {
-                        declare(btf, p.type_id, String::new(), depth + 1)
+                        declare(btf, p.type_id, String::new(), depth + 1, budget)
                     }
                 })
                 .collect();
@@ -101,7 +118,7 @@ fn declare(btf: &Btf, id: u32, inner: String, depth: u32) -> String {
             } else {
                 list.join(", ")
             };
-            declare(btf, ret, format!("{inner}({list})"), depth + 1)
+            declare(btf, ret, format!("{inner}({list})"), depth + 1, budget)
         }
         Type::Unknown { kind } => join(&format!("<kind {kind}>"), &inner),
     }

@@ -6,6 +6,10 @@ use crate::kind::k;
 /// Recursion limit of libbpf's compatibility checks.
 const DEPTH: i32 = 32;
 
+/// Upper bound on the steps of one compatibility check: libbpf recurses into every function
+/// prototype parameter, which is exponential on crafted pointer cycles; real types need far less.
+const STEP_BUDGET: u32 = 1 << 16;
+
 /// Outcome of a check: `Ok(true/false)`, or `Err` for malformed input / too deep nesting.
 pub(crate) type Check = Result<bool, String>;
 
@@ -89,7 +93,7 @@ pub(crate) fn fields_are_compat(local: &Btf, mut lid: u32, targ: &Btf, mut tid: 
 
 /// Port of `bpf_core_types_are_compat` (`__bpf_core_types_are_compat` with level 32).
 pub(crate) fn types_are_compat(local: &Btf, lid: u32, targ: &Btf, tid: u32) -> Check {
-    types_are_compat_level(local, lid, targ, tid, DEPTH)
+    types_are_compat_level(local, lid, targ, tid, DEPTH, &mut STEP_BUDGET.clone())
 }
 
 fn types_are_compat_level(
@@ -98,6 +102,7 @@ fn types_are_compat_level(
     targ: &Btf,
     mut tid: u32,
     level: i32,
+    budget: &mut u32,
 ) -> Check {
     let (lt, tt) = (local.raw_or_void(lid), targ.raw_or_void(tid));
     if !kind_core_compat(lt.kind(), tt.kind()) {
@@ -109,6 +114,9 @@ fn types_are_compat_level(
         if depth < 0 {
             return Err(format!("types [{lid}] / [{tid}] nest deeper than {DEPTH}"));
         }
+        *budget = budget.checked_sub(1).ok_or_else(|| {
+            format!("comparing types [{lid}] / [{tid}] takes more than {STEP_BUDGET} steps")
+        })?;
         let (_, lt) = local.skip_mods_and_typedefs(lid);
         let (_, tt) = targ.skip_mods_and_typedefs(tid);
         if !kind_core_compat(lt.kind(), tt.kind()) {
@@ -135,7 +143,7 @@ fn types_are_compat_level(
                     }
                     let lp = local.skip_mods_and_typedefs(lt.param(i).1).0;
                     let tp = targ.skip_mods_and_typedefs(tt.param(i).1).0;
-                    if !types_are_compat_level(local, lp, targ, tp, level - 1)? {
+                    if !types_are_compat_level(local, lp, targ, tp, level - 1, budget)? {
                         return Ok(false);
                     }
                 }
@@ -159,7 +167,15 @@ fn names_match(local: &Btf, l_off: u32, targ: &Btf, t_off: u32) -> bool {
 
 /// Port of `bpf_core_types_match` (TYPE_MATCHES semantics).
 pub(crate) fn types_match(local: &Btf, lid: u32, targ: &Btf, tid: u32) -> Check {
-    types_match_level(local, lid, targ, tid, false, DEPTH)
+    types_match_level(
+        local,
+        lid,
+        targ,
+        tid,
+        false,
+        DEPTH,
+        &mut STEP_BUDGET.clone(),
+    )
 }
 
 fn types_match_level(
@@ -169,6 +185,7 @@ fn types_match_level(
     mut tid: u32,
     mut behind_ptr: bool,
     level: i32,
+    budget: &mut u32,
 ) -> Check {
     if level <= 0 {
         return Err(format!("types [{lid}] / [{tid}] nest deeper than {DEPTH}"));
@@ -179,6 +196,9 @@ fn types_match_level(
         if depth < 0 {
             return Err(format!("types [{lid}] / [{tid}] nest deeper than {DEPTH}"));
         }
+        *budget = budget.checked_sub(1).ok_or_else(|| {
+            format!("comparing types [{lid}] / [{tid}] takes more than {STEP_BUDGET} steps")
+        })?;
         let (_, lt) = local.skip_mods_and_typedefs(lid);
         let (_, tt) = targ.skip_mods_and_typedefs(tid);
         if !names_match(local, lt.name_off(), targ, tt.name_off()) {
@@ -216,7 +236,7 @@ fn types_match_level(
                 if lk != tk {
                     return Ok(false);
                 }
-                return composites_match(local, lt, targ, tt, behind_ptr, level);
+                return composites_match(local, lt, targ, tt, behind_ptr, level, budget);
             }
             k::INT => {
                 if lk != tk {
@@ -253,6 +273,7 @@ fn types_match_level(
                         tt.param(i).1,
                         behind_ptr,
                         level - 1,
+                        budget,
                     )?;
                     if !ok {
                         return Ok(false);
@@ -286,6 +307,7 @@ fn composites_match(
     tt: crate::raw::Raw<'_>,
     behind_ptr: bool,
     level: i32,
+    budget: &mut u32,
 ) -> Check {
     if lt.vlen() > tt.vlen() {
         return Ok(false);
@@ -298,7 +320,7 @@ fn composites_match(
             if !names_match(local, ln, targ, tn) {
                 continue;
             }
-            if types_match_level(local, ltype, targ, ttype, behind_ptr, level - 1)? {
+            if types_match_level(local, ltype, targ, ttype, behind_ptr, level - 1, budget)? {
                 matched = true;
                 break;
             }

@@ -170,7 +170,11 @@ fn match_member<'k>(
     targ: &'k Btf,
     targ_id: u32,
     spec: &mut Spec<'k>,
+    budget: &mut u32,
 ) -> Result<Option<u32>, SpecErr> {
+    *budget = budget
+        .checked_sub(1)
+        .ok_or("anonymous members nest too wide to search")?;
     let (targ_id, tt) = targ.skip_mods_and_typedefs(targ_id);
     if !is_composite(tt.kind()) {
         return Ok(None);
@@ -190,7 +194,7 @@ fn match_member<'k>(
         let (name_off, mtype, _) = tt.member(i);
         let targ_name = targ.str_bytes(name_off);
         if targ_name.is_empty() {
-            if let Some(next) = match_member(local, local_acc, targ, mtype, spec)? {
+            if let Some(next) = match_member(local, local_acc, targ, mtype, spec, budget)? {
                 return Ok(Some(next));
             }
         } else if targ_name == local_name {
@@ -257,11 +261,12 @@ pub(crate) fn spec_match<'k>(
         return Err(format!("unsupported relocation kind {kind}"));
     }
     let mut targ_id = targ_id;
+    let mut budget: u32 = 1 << 16;
     for (i, local_acc) in local_spec.spec.iter().enumerate() {
         let (tid, tt) = targ.skip_mods_and_typedefs(targ_id);
         targ_id = tid;
         if local_acc.name.is_some() {
-            match match_member(local, local_acc, targ, targ_id, &mut ts)? {
+            match match_member(local, local_acc, targ, targ_id, &mut ts, &mut budget)? {
                 Some(next) => targ_id = next,
                 None => return Ok(None),
             }

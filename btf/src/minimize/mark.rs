@@ -12,12 +12,17 @@ use crate::kind::{k, kind_name};
 /// Recursion limit for marking (libbpf has none; this only stops pathological input).
 const MARK_DEPTH: u32 = 512;
 
+/// Step budget of one TYPE_MATCHES marking (real kernels need a few thousand at most).
+const MATCH_STEPS: u32 = 1 << 20;
+
 /// Marked types plus, per composite, its marked members.
 #[derive(Debug)]
 pub(crate) struct Marks {
     types: Vec<bool>,
     /// Marked ids in marking order (each once).
     marked: Vec<u32>,
+    /// Steps left for the current TYPE_MATCHES marking (it has no visited check, like bpftool).
+    match_steps: u32,
     members: HashMap<u32, Vec<bool>>,
 }
 
@@ -34,6 +39,7 @@ impl Marks {
         Marks {
             types: vec![false; type_count as usize],
             marked: Vec::new(),
+            match_steps: 0,
             members: HashMap::new(),
         }
     }
@@ -56,7 +62,10 @@ impl Marks {
             TypeIdTarget | TypeExists | TypeSize => {
                 self.mark_type(kernel, spec.root_type_id, true, 0)
             }
-            TypeMatches => self.mark_type_match(kernel, spec.root_type_id, false, 0),
+            TypeMatches => {
+                self.match_steps = MATCH_STEPS;
+                self.mark_type_match(kernel, spec.root_type_id, false, 0)
+            }
             EnumvalExists | EnumvalValue => self.mark_type(kernel, spec.root_type_id, false, 0),
         }
     }
@@ -199,6 +208,10 @@ impl Marks {
                 limit: MARK_DEPTH,
             });
         }
+        self.match_steps = self
+            .match_steps
+            .checked_sub(1)
+            .ok_or_else(|| unsupported(kernel, id, "TYPE_MATCHES marking visits too many types"))?;
         self.set_type(id);
         let t = kernel.raw_or_void(id);
         match t.kind() {
