@@ -99,7 +99,7 @@ fn declare(btf: &Btf, id: u32, inner: String, depth: u32, budget: &mut u32) -> S
         Type::TypeTag { target, .. } | Type::DeclTag { target, .. } => {
             declare(btf, target, inner, depth + 1, budget)
         }
-        Type::FuncProto { ret, params } if *budget == 0 => {
+        Type::FuncProto { ret, .. } if *budget == 0 => {
             declare(btf, ret, format!("{inner}(...)"), depth + 1, budget)
         }
         Type::FuncProto { ret, params } => {
