@@ -208,3 +208,59 @@ fn pointer_cycles_with_fan_out_stay_bounded() {
     assert!(spelled.starts_with("int (*)("), "{spelled}");
     assert!(spelled.len() < 20_000, "{} characters", spelled.len());
 }
+
+#[test]
+fn layout_section_lets_unknown_kinds_through() {
+    // types: int, then an unknown kind 20 (vlen 2) described by the layout as 4 + 2 * 8 bytes.
+    let base = {
+        let mut b = BtfBuilder::new();
+        b.add_int("int", 4, IntEncoding::default());
+        b.to_bytes()
+    };
+    let type_len = u32::from_le_bytes(base[12..16].try_into().unwrap()) as usize;
+    let mut types = base[24..24 + type_len].to_vec();
+    let mut unknown = vec![0u32, crate::kind::make_info(20, 2, false), 0];
+    unknown.extend([7u32; 5]);
+    for w in unknown {
+        types.extend_from_slice(&w.to_le_bytes());
+    }
+    let strings = base[24 + type_len..].to_vec();
+    let assemble = |layout: &[u8]| {
+        let mut blob = vec![0x9f, 0xeb, 1, 0];
+        let (tl, ll, sl) = (
+            types.len() as u32,
+            layout.len() as u32,
+            strings.len() as u32,
+        );
+        for v in [32, 0, tl, tl + ll, sl, tl, ll] {
+            blob.extend_from_slice(&v.to_le_bytes());
+        }
+        blob.extend_from_slice(&types);
+        blob.extend_from_slice(layout);
+        blob.extend_from_slice(&strings);
+        blob
+    };
+    let mut layout = vec![0u8; 21 * 4];
+    layout[20 * 4] = 4; // info_sz
+    layout[20 * 4 + 1] = 8; // elem_sz
+    let blob = assemble(&layout);
+    let btf = Btf::parse(&blob).unwrap();
+    assert_eq!(btf.type_count(), 3);
+    assert!(matches!(
+        btf.type_by_id(2),
+        Some(Type::Unknown { kind: 20 })
+    ));
+    assert_eq!(btf.to_bytes(), blob);
+    // A layout that does not describe kind 20 makes it an unknown kind again.
+    let err = Btf::parse(&assemble(&layout[..20 * 4])).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::UnknownKind {
+                type_id: 2,
+                kind: 20
+            }
+        ),
+        "{err}"
+    );
+}
