@@ -55,16 +55,22 @@ pub fn describe(decision: &Decision) -> String {
         BtfChoice::Native if decision.native_readable => {
             format!("native {NATIVE_BTF} (the kernel exposes its own BTF)")
         }
-        BtfChoice::Native => format!(
-            "native {NATIVE_BTF}, but it is not readable and this system could not be identified ({})",
-            decision.identity.as_ref().err().map_or("", |e| e.as_str())
-        ),
+        BtfChoice::Native => format!("none: {}", unidentified(decision)),
         BtfChoice::Embedded { kernel, .. } => format!(
             "embedded {} (no readable {NATIVE_BTF}; exact match for this kernel)",
             kernel.archive_path()
         ),
         BtfChoice::NotCovered(nc) => format!("none: {nc}"),
     }
+}
+
+/// Why there is no BTF when native BTF is unreadable and the identity unknown.
+fn unidentified(decision: &Decision) -> String {
+    format!(
+        "{NATIVE_BTF} is not readable and this system could not be identified to pick an \
+         embedded BTF ({}); pass the kernel's BTF with --btf FILE",
+        decision.identity.as_ref().err().map_or("", |e| e.as_str())
+    )
 }
 
 /// BTF made available to libbpf; keeps the memfd (or temp file) open while
@@ -106,14 +112,7 @@ pub fn prepare(decision: &Decision) -> Result<PreparedBtf, Failure> {
             custom_path: None,
             _holder: Holder::Nothing,
         }),
-        BtfChoice::Native => Err(Failure::new(
-            Kind::NotCovered,
-            format!(
-                "{NATIVE_BTF} is not readable and this system could not be identified to pick \
-                 an embedded BTF ({}); pass the kernel's BTF with --btf FILE",
-                decision.identity.as_ref().err().map_or("", |e| e.as_str())
-            ),
-        )),
+        BtfChoice::Native => Err(Failure::new(Kind::NotCovered, unidentified(decision))),
         BtfChoice::Embedded { kernel, btf } => embed(kernel, btf),
         BtfChoice::NotCovered(nc) => Err(Failure::new(Kind::NotCovered, nc)),
     }
