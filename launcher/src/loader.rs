@@ -22,9 +22,12 @@ pub fn load_and_attach(
     btf: &PreparedBtf,
 ) -> Result<Loaded, Failure> {
     let mut builder = ObjectBuilder::default();
-    builder.name(obj_name).kind_ctx(Kind::Payload, || {
-        format!("package.json: meta.bpf_skel.obj_name {obj_name:?} is not a valid object name")
-    })?;
+    // An empty name lets libbpf derive one; libbpf-rs passes a NUL-terminated copy.
+    if !obj_name.is_empty() {
+        builder.name(obj_name).kind_ctx(Kind::Payload, || {
+            format!("package.json: meta.bpf_skel.obj_name {obj_name:?} is not a valid object name")
+        })?;
+    }
     if let Some(path) = &btf.custom_path {
         builder.btf_custom_path(path).kind_ctx(Kind::Other, || {
             format!("BTF path {} cannot be passed to libbpf", path.display())
