@@ -107,7 +107,7 @@ tracefs:
 
 ## test: everything above, then every test of the workspace.
 test: deps build examples tracefs
-	BPFC_BIN_DIR=$(BIN_DIR) BPFC_EXAMPLES_DIR=$(EXAMPLES_OUT) $(CARGO) test --workspace
+	BPFC_BIN_DIR=$(BIN_DIR) BPFC_EXAMPLES_DIR=$(EXAMPLES_OUT) $(CARGO) test --workspace --no-fail-fast
 
 ## lint: formatting and clippy, warnings are errors.
 lint:
