@@ -1,6 +1,6 @@
 //! Decode records and write them to stdout in the chosen format.
 
-use crate::decode::decode_event;
+use crate::decode::{decode_event, Value};
 use crate::layout::EventLayout;
 use crate::output::{json, local_hms, table::Table};
 use std::io::Write;
@@ -53,6 +53,14 @@ impl Printer {
 
     /// Decode and print one record.
     pub fn record(&mut self, data: &[u8]) {
+        if let Some(line) = self.format_record(data, &local_hms()) {
+            self.emit(&line);
+        }
+    }
+
+    /// The output line for one record (`time` is used by the table format);
+    /// `None` when it cannot be decoded (counted, first error shown).
+    fn format_record(&mut self, data: &[u8], time: &str) -> Option<String> {
         let fields = match &self.layout {
             Some(layout) => match decode_event(layout, data) {
                 Ok(f) => f,
@@ -61,19 +69,15 @@ impl Printer {
                         eprintln!("warning: {e}");
                     }
                     self.decode_errors += 1;
-                    return;
+                    return None;
                 }
             },
-            None => vec![(
-                "data".to_string(),
-                crate::decode::Value::Bytes(data.to_vec()),
-            )],
+            None => vec![("data".to_string(), Value::Bytes(data.to_vec()))],
         };
-        let line = match &self.format {
+        Some(match &self.format {
             Format::Json => json::event_line(&fields),
-            Format::Table(t) => t.row(&local_hms(), &fields),
-        };
-        self.emit(&line);
+            Format::Table(t) => t.row(time, &fields),
+        })
     }
 
     fn emit(&mut self, line: &str) {
@@ -84,5 +88,36 @@ impl Printer {
         if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
             self.closed = true;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::decode::tests::{sample_layout, sample_record};
+
+    #[test]
+    fn without_a_layout_records_are_hex() {
+        let mut table = Printer::new(None, false);
+        assert_eq!(
+            table
+                .format_record(&[0xde, 0xad, 0x01], "12:00:00")
+                .unwrap(),
+            "12:00:00 dead01"
+        );
+        let mut json = Printer::new(None, true);
+        assert_eq!(
+            json.format_record(&[0xbe, 0xef], "x").unwrap(),
+            r#"{"data":"beef"}"#
+        );
+    }
+
+    #[test]
+    fn short_records_are_counted_not_printed() {
+        let mut p = Printer::new(Some(sample_layout()), true);
+        assert_eq!(p.format_record(&[1, 2], "x"), None);
+        assert_eq!(p.decode_errors, 1);
+        assert!(p.format_record(&sample_record(), "x").is_some());
+        assert_eq!(p.decode_errors, 1);
     }
 }
