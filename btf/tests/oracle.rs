@@ -233,6 +233,22 @@ fn minimize_matches_bpftool_for_every_object_and_kernel() {
         .filter(|o| !objects::REFUSED_SOMEWHERE.contains(&o.label.as_str()))
         .collect();
     object_sets.push(("ALL but the ambiguous ones".into(), unambiguous));
+    // Marking-order cases: a field relocation marks a pointer member (without following it)
+    // before a type relocation reaches the same pointer and must follow it.
+    for pair in [
+        ["test/tags_field", "test/tags_type_tag"],
+        ["test/tags_type_tag", "test/tags_field"],
+        ["test/tags_field", "test/tags_fwd"],
+        ["test/tags_fwd", "test/tags_field"],
+    ] {
+        let set: Vec<&BpfObjectFile> = pair
+            .iter()
+            .filter_map(|label| objects.iter().find(|o| o.label == *label))
+            .collect();
+        if set.len() == pair.len() {
+            object_sets.push((pair.join(" + "), set));
+        }
+    }
 
     let mut cases = Vec::new();
     for kernel in &kernels {

@@ -36,7 +36,7 @@ pub fn test_sources() -> Vec<PathBuf> {
 pub const REFUSED_SOMEWHERE: [&str; 2] = ["test/ambiguous", "test/type_id_duplicates"];
 
 /// Objects whose `bpf_core_type_exists()` relocations are rewritten to TYPE_MATCHES.
-const TYPE_MATCHES_OBJECTS: [&str; 1] = ["type_matches"];
+const TYPE_MATCHES_OBJECTS: [&str; 2] = ["type_matches", "tags_struct_matches"];
 
 /// The compiled test-only objects (compiled once per process, cached on disk by mtime).
 /// `None` (with a notice) when clang or bpftool is missing outside CI.
@@ -58,6 +58,10 @@ fn compile_all() -> Option<Vec<BpfObjectFile>> {
     std::fs::create_dir_all(&out_dir)
         .unwrap_or_else(|e| panic!("cannot create {}: {e}", out_dir.display()));
     let vmlinux_h = include.join("vmlinux.h");
+    let bpf_dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/bpf");
+    let all_inputs: Vec<PathBuf> = std::fs::read_dir(&bpf_dir)
+        .map(|rd| rd.flatten().map(|e| e.path()).collect())
+        .unwrap_or_default();
     Some(
         test_sources()
             .iter()
@@ -70,7 +74,10 @@ fn compile_all() -> Option<Vec<BpfObjectFile>> {
                 let out = out_dir.join(format!("{stem}.bpf.o"));
                 let this_file =
                     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/common/objects.rs");
-                if is_stale(&out, &[src, &vmlinux_h, &this_file]) {
+                // Any source or header of tests/bpf may be included by this one.
+                let mut inputs: Vec<&Path> = all_inputs.iter().map(PathBuf::as_path).collect();
+                inputs.extend([vmlinux_h.as_path(), this_file.as_path()]);
+                if is_stale(&out, &inputs) {
                     compile(
                         &clang,
                         &include,

@@ -2,7 +2,7 @@
 //! (multi-dimensional arrays, duplicate type names, ambiguous candidates). The matching local
 //! types are in tests/bpf/synthetic.bpf.c and tests/bpf/ambiguous.bpf.c.
 
-use super::btf_writer::{kind, BtfWriter};
+use super::btf_writer::{kind, to_big_endian, BtfWriter};
 
 /// Every synthetic kernel as (name, raw BTF).
 pub fn all() -> Vec<(&'static str, Vec<u8>)> {
@@ -10,6 +10,11 @@ pub fn all() -> Vec<(&'static str, Vec<u8>)> {
         ("rich", rich()),
         ("ambiguous", ambiguous()),
         ("ambiguous_flavours", ambiguous_flavours()),
+        ("tags", tags()),
+        (
+            "rich_big_endian",
+            to_big_endian(&rich()).unwrap_or_default(),
+        ),
     ]
 }
 
@@ -100,5 +105,51 @@ pub fn ambiguous_flavours() -> Vec<u8> {
         12,
         &[("a", int, 0, 0), ("pad", int, 32, 0), ("b", int, 64, 0)],
     );
+    w.finish()
+}
+
+/// Kinds btfgen's marking does not descend into: `bpfc_uptr` is a typedef of a pointer to a
+/// TYPE_TAG, `bpfc_fwdptr` a typedef of a pointer to a FWD, `struct bpfc_tagged` has such
+/// members; plus a DECL_TAG on a member, a FUNC with its FUNC_PROTO, a VAR and a DATASEC.
+/// `bpfc_sptr` and member `bpfc_tagged.q` share one PTR to `struct bpfc_inner`, for the
+/// marking-order case (a field relocation marks the PTR without following it, a later type
+/// relocation must still follow it).
+pub fn tags() -> Vec<u8> {
+    let mut w = BtfWriter::new();
+    let int = w.int("int", 4, true);
+    let tag = w.reference(kind::TYPE_TAG, "user", int);
+    let tagged_ptr = w.ptr(tag);
+    w.reference(kind::TYPEDEF, "bpfc_uptr", tagged_ptr);
+    let fwd_name = w.str("bpfc_opaque");
+    let fwd = w.header(fwd_name, kind::FWD, 0, false, 0);
+    let fwd_ptr = w.ptr(fwd);
+    w.reference(kind::TYPEDEF, "bpfc_fwdptr", fwd_ptr);
+    let inner = w.struct_("bpfc_inner", 4, &[("a", int, 0, 0)]);
+    let inner_ptr = w.ptr(inner);
+    w.reference(kind::TYPEDEF, "bpfc_sptr", inner_ptr);
+    let tagged = w.struct_(
+        "bpfc_tagged",
+        32,
+        &[
+            ("v", int, 0, 0),
+            ("p", tagged_ptr, 64, 0),
+            ("o", fwd_ptr, 128, 0),
+            ("q", inner_ptr, 192, 0),
+        ],
+    );
+    let decl = w.str("bpfc_note");
+    w.header(decl, kind::DECL_TAG, 0, false, tagged);
+    w.u32(1);
+    let proto = w.header(0, kind::FUNC_PROTO, 1, false, int);
+    let arg = w.str("x");
+    w.u32(arg).u32(tagged_ptr);
+    let func = w.str("bpfc_func");
+    w.header(func, kind::FUNC, 1, false, proto);
+    let var_name = w.str("bpfc_var");
+    let var = w.header(var_name, kind::VAR, 0, false, int);
+    w.u32(1);
+    let sec = w.str(".data..bpfc");
+    w.header(sec, kind::DATASEC, 1, false, 4);
+    w.u32(var).u32(0).u32(4);
     w.finish()
 }
