@@ -153,7 +153,16 @@ struct Run {
 
 /// Start `cmd`, wait until it has attached, exec /bin/true until `done`
 /// accepts the output lines, then SIGINT it and collect everything.
-fn run_until(mut cmd: Command, done: impl Fn(&[String]) -> bool) -> Run {
+fn run_until(cmd: Command, done: impl Fn(&[String]) -> bool) -> Run {
+    run_until_signal(cmd, done, nix::sys::signal::Signal::SIGINT)
+}
+
+/// [`run_until`], stopping the launcher with `stop`.
+fn run_until_signal(
+    mut cmd: Command,
+    done: impl Fn(&[String]) -> bool,
+    stop: nix::sys::signal::Signal,
+) -> Run {
     let mut child: Child = cmd
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -181,7 +190,7 @@ fn run_until(mut cmd: Command, done: impl Fn(&[String]) -> bool) -> Run {
         }
     }
     let pid = nix::unistd::Pid::from_raw(i32::try_from(child.id()).unwrap());
-    let _ = nix::sys::signal::kill(pid, nix::sys::signal::Signal::SIGINT);
+    let _ = nix::sys::signal::kill(pid, stop);
     let status = child.wait().unwrap();
     stdout.extend(out.iter());
     stderr.extend(err.iter());
@@ -262,11 +271,16 @@ fn btf_override_and_table_output() {
 
     let mut cmd = hidden_btf_launcher();
     cmd.arg("run").arg(&pkg).arg("--btf").arg(&btf_copy);
-    let run = run_until(cmd, |out| {
-        ["SRC_RING(1)", "SRC_PERF(2)"]
-            .iter()
-            .all(|src| true_row(out, src).is_some())
-    });
+    // SIGTERM, like a service manager: a clean stop with exit code 0 too.
+    let run = run_until_signal(
+        cmd,
+        |out| {
+            ["SRC_RING(1)", "SRC_PERF(2)"]
+                .iter()
+                .all(|src| true_row(out, src).is_some())
+        },
+        nix::sys::signal::Signal::SIGTERM,
+    );
     let stderr = run.stderr.join("\n");
     assert!(
         run.status.success(),
