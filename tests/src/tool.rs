@@ -3,7 +3,7 @@
 
 use std::ffi::OsString;
 use std::fs;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use crate::process::run;
@@ -92,6 +92,30 @@ pub fn host_identity() -> String {
         uts.release().to_string_lossy()
     )
 }
+
+/// A btfhub-style archive in `dir` holding one kernel that is not this one:
+/// this machine's native BTF filed as `ID/VERSION_ID/ARCH/RELEASE-e2e` (same
+/// distribution, another release). Returns the archive directory and that
+/// release. A tool packed from it covers this distribution but not this
+/// kernel, whether or not the sample archive is present.
+#[track_caller]
+pub fn other_kernel_archive(dir: &Path) -> (PathBuf, String) {
+    let identity = host_identity();
+    let (distro, release) = identity
+        .rsplit_once('/')
+        .unwrap_or_else(|| panic!("identity {identity} has no release"));
+    let release = format!("{release}-e2e");
+    let kernel_dir = dir.join(distro);
+    fs::create_dir_all(&kernel_dir)
+        .unwrap_or_else(|e| panic!("creating {}: {e}", kernel_dir.display()));
+    let btf = kernel_dir.join(format!("{release}.btf"));
+    fs::copy(HOST_BTF, &btf)
+        .unwrap_or_else(|e| panic!("copying {HOST_BTF} to {}: {e}", btf.display()));
+    (dir.to_path_buf(), release)
+}
+
+/// The running kernel's BTF.
+pub const HOST_BTF: &str = "/sys/kernel/btf/vmlinux";
 
 /// The pid of this test process (the parent of everything it spawns).
 pub fn my_pid() -> u32 {

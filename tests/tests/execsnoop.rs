@@ -42,7 +42,7 @@ fn packed_execsnoop(tmp: &Tmp, name: &str, tar: bool) -> Option<PathBuf> {
 /// Starts `cmd`, execs `/bin/true` until the tool reports it as a table row
 /// (or as JSON when `json`), stops the tool with SIGINT and returns the pid
 /// of the reported exec with everything the tool printed.
-fn run_until_exec_seen(cmd: &mut Command, json: bool) -> (u32, Finished) {
+pub(crate) fn run_until_exec_seen(cmd: &mut Command, json: bool) -> (u32, Finished) {
     let mut tool = Running::spawn(cmd);
     let seen = trigger_until_seen(&mut tool, exec_true, |out, pid| {
         if json {
@@ -86,7 +86,7 @@ fn assert_table_row(finished: &Finished, pid: u32) {
 /// The JSON event for `pid` must show `true`, run by this process; every
 /// stdout line must be a JSON object.
 #[track_caller]
-fn assert_json_event(finished: &Finished, pid: u32) {
+pub(crate) fn assert_json_event(finished: &Finished, pid: u32) {
     let events = json_events(&finished.stdout).unwrap_or_else(|e| panic!("{e}: {finished}"));
     let event = events
         .iter()
