@@ -14,6 +14,16 @@ MAKEFLAGS += --no-builtin-rules
 
 ROOT := $(abspath $(dir $(lastword $(MAKEFILE_LIST))))
 
+# rustup installs Rust per user and sudo resets PATH: under `sudo make`, use
+# the invoking user's toolchains (read-only; downloads go to root's cargo home).
+ifneq ($(SUDO_USER),)
+ifeq ($(shell command -v cargo 2>/dev/null),)
+SUDO_HOME := $(shell getent passwd $(SUDO_USER) | cut -d: -f6)
+export PATH := $(SUDO_HOME)/.cargo/bin:$(PATH)
+export RUSTUP_HOME ?= $(SUDO_HOME)/.rustup
+endif
+endif
+
 # One cargo configuration for everyone, so artifacts are shared and the
 # launcher is a fully static executable.
 HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
@@ -47,7 +57,7 @@ APT_PACKAGES := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev autoconf \
 	qemu-system-x86 busybox-static
 RUST_COMPONENTS := clippy rustfmt
 
-.PHONY: help deps build examples test lint demo bench fuzz clean distclean tracefs
+.PHONY: help deps toolchain build examples test lint demo bench fuzz clean distclean tracefs
 
 help:
 	@sed -n 's/^#\( \|$$\)//p' $(firstword $(MAKEFILE_LIST)) | sed -n '1,9p'
@@ -78,8 +88,12 @@ deps:
 	  echo "deps: rustup not found; make sure $(RUST_COMPONENTS) are installed" >&2; \
 	fi
 
+# A clear message instead of cargo/rustc "command not found".
+toolchain:
+	@[ -n "$(HOST)" ] || { echo "rustc not found: install Rust with rustup (https://rustup.rs) and open a new shell" >&2; exit 1; }
+
 ## build: release packer and launcher (static) into target/$(HOST)/release.
-build:
+build: toolchain
 	$(CARGO) build --release -p packer -p launcher
 
 ## examples: the CO-RE BPF objects in build/examples/*.bpf.o.
@@ -110,7 +124,7 @@ test: deps build examples tracefs
 	BPFC_BIN_DIR=$(BIN_DIR) BPFC_EXAMPLES_DIR=$(EXAMPLES_OUT) $(CARGO) test --workspace --no-fail-fast
 
 ## lint: formatting and clippy, warnings are errors.
-lint:
+lint: toolchain
 	$(CARGO) fmt --all --check
 	$(CARGO) clippy --workspace --all-targets -- -D warnings
 
