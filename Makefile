@@ -148,11 +148,13 @@ demo: build examples tracefs
 ## bench: benchmarks of the btf crate and the end-to-end bench script.
 bench: build examples
 	$(CARGO) bench -p btf
-	@if [ -x $(ROOT)/bench/run.sh ]; then $(ROOT)/bench/run.sh; else echo "bench: no bench/run.sh yet"; fi
+	@if [ -f $(ROOT)/bench/run.sh ]; then \
+	  BPFC_BIN_DIR=$(BIN_DIR) BPFC_EXAMPLES_DIR=$(EXAMPLES_OUT) bash $(ROOT)/bench/run.sh; \
+	else echo "bench: no bench/run.sh"; fi
 
 ## fuzz: the fuzz targets (separate cargo-fuzz workspace).
 fuzz:
-	@if [ -f $(ROOT)/fuzz/Makefile ]; then $(MAKE) -C $(ROOT)/fuzz; else echo "fuzz: no fuzz/Makefile yet" >&2; exit 1; fi
+	@if [ -f $(ROOT)/fuzz/Makefile ]; then $(MAKE) -C $(ROOT)/fuzz; else echo "fuzz: no fuzz/Makefile" >&2; exit 1; fi
 
 ## clean: remove build/ (the cargo target dir is shared: see distclean).
 clean:
