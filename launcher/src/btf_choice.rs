@@ -119,23 +119,28 @@ pub fn prepare(decision: &Decision) -> Result<PreparedBtf, Failure> {
 }
 
 fn embed(kernel: &KernelId, btf: &[u8]) -> Result<PreparedBtf, Failure> {
-    if Path::new("/proc/self/fd").is_dir() {
-        let mfd = sealed_memfd(btf).kind_ctx(Kind::Other, || {
-            format!("cannot put the embedded BTF for {kernel} into a memfd")
-        })?;
-        let path = PathBuf::from(format!("/proc/self/fd/{}", mfd.as_file().as_raw_fd()));
-        return Ok(PreparedBtf {
-            custom_path: Some(path),
-            _holder: Holder::Memfd { _fd: mfd },
-        });
-    }
-    // No /proc (e.g. a minimal initramfs): fall back to a private temp file.
-    let path = std::env::temp_dir().join(format!("bpf-compatible-{}.btf", std::process::id()));
-    std::fs::write(&path, btf).kind_ctx(Kind::Other, || {
+    let memfd_problem = if Path::new("/proc/self/fd").is_dir() {
+        match sealed_memfd(btf) {
+            Ok(mfd) => {
+                let path = PathBuf::from(format!("/proc/self/fd/{}", mfd.as_file().as_raw_fd()));
+                return Ok(PreparedBtf {
+                    custom_path: Some(path),
+                    _holder: Holder::Memfd { _fd: mfd },
+                });
+            }
+            // Kernels before 3.17 have no memfd_create.
+            Err(e) => format!("memfd failed: {e:#}"),
+        }
+    } else {
+        "/proc is not mounted".to_string()
+    };
+    // Fall back to a private temp file, removed on exit.
+    let dir = std::env::temp_dir();
+    let path = private_temp_file(&dir, btf).kind_ctx(Kind::Other, || {
         format!(
-            "/proc is not mounted and the embedded BTF for {kernel} cannot be written to {}; \
-             mount /proc or set TMPDIR to a writable directory",
-            path.display()
+            "cannot hand the embedded BTF for {kernel} to libbpf ({memfd_problem}) and cannot \
+             write it to {}; mount /proc or set TMPDIR to a writable directory",
+            dir.display()
         )
     })?;
     Ok(PreparedBtf {
@@ -144,6 +149,35 @@ fn embed(kernel: &KernelId, btf: &[u8]) -> Result<PreparedBtf, Failure> {
             _file: TempFile(path),
         },
     })
+}
+
+/// Write `bytes` to a new file (0600, never an existing path or symlink) in `dir`.
+fn private_temp_file(dir: &Path, bytes: &[u8]) -> std::io::Result<PathBuf> {
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut last_err = None;
+    for attempt in 0..100u32 {
+        let path = dir.join(format!(
+            "bpf-compatible-{}-{attempt}.btf",
+            std::process::id()
+        ));
+        match std::fs::OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .mode(0o600)
+            .open(&path)
+        {
+            Ok(mut f) => {
+                if let Err(e) = f.write_all(bytes) {
+                    let _ = std::fs::remove_file(&path);
+                    return Err(e);
+                }
+                return Ok(path);
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => last_err = Some(e),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(last_err.unwrap_or_else(|| std::io::Error::other("no free temp file name")))
 }
 
 fn sealed_memfd(bytes: &[u8]) -> anyhow::Result<memfd::Memfd> {
@@ -184,5 +218,19 @@ mod tests {
             mfd.add_seal(FileSeal::SealFutureWrite).is_err(),
             "seals are sealed"
         );
+    }
+
+    #[test]
+    fn temp_file_fallback_is_private_and_never_reuses_a_path() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = tempfile::tempdir().unwrap();
+        let a = private_temp_file(dir.path(), b"one").unwrap();
+        let b = private_temp_file(dir.path(), b"two").unwrap();
+        assert_ne!(a, b);
+        assert_eq!(std::fs::read(&a).unwrap(), b"one");
+        let mode = std::fs::metadata(&b).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+        drop(TempFile(a.clone()));
+        assert!(!a.exists());
     }
 }
