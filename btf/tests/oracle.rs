@@ -70,10 +70,22 @@ fn compare(
 ) -> Outcome {
     let stem = case_name.replace(['/', ' ', '+'], "_");
     let theirs_path = dir.join(format!("{stem}.bpftool.btf"));
-    let ours_path = dir.join(format!("{stem}.ours.btf"));
     let paths: Vec<&Path> = objs.iter().map(|o| o.path.as_path()).collect();
     let theirs = tools::bpftool_min_core_btf(bpftool, &kernel.raw_path, &theirs_path, &paths);
     let mine = ours(parsed_kernel, objs);
+    judge(bpftool, dir, &stem, theirs, mine)
+}
+
+/// Compare bpftool's result (its output file is `<dir>/<stem>.bpftool.btf`) with ours.
+fn judge(
+    bpftool: &Path,
+    dir: &Path,
+    stem: &str,
+    theirs: Result<Vec<u8>, String>,
+    mine: Result<Vec<u8>, String>,
+) -> Outcome {
+    let theirs_path = dir.join(format!("{stem}.bpftool.btf"));
+    let ours_path = dir.join(format!("{stem}.ours.btf"));
     let (theirs, mine) = match (theirs, mine) {
         (Err(_), Err(ours)) => return Outcome::BothRefused { ours },
         (Ok(t), Err(o)) => {
@@ -634,5 +646,63 @@ fn relocation_mutants_match_bpftool() {
             differ.first().map(String::as_str).unwrap_or_default()
         );
     }
+    env::cleanup(&dir);
+}
+
+/// The comparison itself can fail: bpftool's output for one object judged against bpftool's
+/// output for another object must be reported as a difference, with a diff; a refusal on one
+/// side only must be reported too.
+#[test]
+fn the_oracle_detects_differences() {
+    let Some(bpftool) = tools::bpftool() else {
+        return;
+    };
+    let Some(test_objects) = objects::test_objects() else {
+        return;
+    };
+    let dir = env::run_dir("self-check");
+    let Some(host) = kernels::host_kernel(&dir) else {
+        return;
+    };
+    let find = |label: &str| {
+        test_objects
+            .iter()
+            .find(|o| o.label == label)
+            .unwrap_or_else(|| panic!("{label} was not compiled"))
+    };
+    let (fields, types) = (find("test/fields"), find("test/types"));
+    let out = |name: &str, o: &BpfObjectFile| {
+        tools::bpftool_min_core_btf(&bpftool, &host.raw_path, &dir.join(name), &[&o.path])
+            .unwrap_or_else(|e| panic!("bpftool on {}: {e}", o.label))
+    };
+    let theirs = out("self.bpftool.btf", fields);
+    let other = out("other.btf", types);
+    match judge(&bpftool, &dir, "self", Ok(theirs.clone()), Ok(other)) {
+        Outcome::Differ(d) => assert!(
+            d.contains("@@") && d.contains("format c"),
+            "a difference was found but not shown as a diff: {d}"
+        ),
+        _ => panic!("different outputs were not reported as a difference"),
+    }
+    assert!(
+        matches!(
+            judge(
+                &bpftool,
+                &dir,
+                "self",
+                Ok(theirs.clone()),
+                Ok(theirs.clone())
+            ),
+            Outcome::Same { bytes: true }
+        ),
+        "identical outputs were not reported as identical"
+    );
+    assert!(
+        matches!(
+            judge(&bpftool, &dir, "self", Ok(theirs), Err("refused".into())),
+            Outcome::Differ(_)
+        ),
+        "a one-sided refusal was not reported"
+    );
     env::cleanup(&dir);
 }
