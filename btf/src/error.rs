@@ -112,6 +112,9 @@ pub enum Error {
     /// Decompression failed.
     #[error("xz decompression failed: {0}")]
     Xz(String),
+    /// An x86 kernel image (bzImage / vmlinuz) could not be unpacked.
+    #[error("kernel image (bzImage): {0}")]
+    KernelImage(String),
     /// A tar archive could not be read or contained no BTF.
     #[error("tar archive: {0}")]
     Tar(String),

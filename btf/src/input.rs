@@ -14,7 +14,8 @@ fn is_tar(data: &[u8]) -> bool {
     data.get(257..262) == Some(b"ustar")
 }
 
-/// Decodes kernel BTF from raw BTF, an ELF file with `.BTF` (vmlinux), a btfhub
+/// Decodes kernel BTF from raw BTF, an ELF file with `.BTF` (vmlinux), an x86
+/// kernel image (bzImage / vmlinuz, see [`crate::extract_vmlinux`]), a btfhub
 /// `.btf.tar.xz`, a bare `.xz`, or a tar archive; returns raw BTF bytes.
 ///
 /// All decoding is in memory. The result starts with a BTF magic; parse it with [`crate::Btf::parse`].
@@ -30,6 +31,9 @@ fn decode(input: &[u8], depth: u32) -> Result<Vec<u8>> {
     }
     if Endian::detect(input).is_some() {
         return Ok(input.to_vec());
+    }
+    if crate::kernel_image::is_bzimage(input) {
+        return decode(&crate::kernel_image::extract_vmlinux(input)?, depth + 1);
     }
     if crate::elf::is_elf(input) {
         return crate::elf::btf_sections(input)?

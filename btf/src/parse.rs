@@ -131,7 +131,36 @@ pub(crate) fn parse(mut data: Vec<u8>) -> Result<Parsed> {
     })
 }
 
-/// Largest string offset and largest referenced type id in one record (branch-light hot loop).
+#[inline(always)]
+fn le(c: &[u8], i: usize) -> u32 {
+    match c.get(i..i + 4) {
+        Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
+        _ => 0,
+    }
+}
+
+/// Max of the u32 at byte `name_at` (string offsets) and at `id_at` (type ids) over records
+/// of `stride` bytes; `None` skips that field.
+#[inline(always)]
+fn fold_max(
+    tail: &[u8],
+    stride: usize,
+    name_at: Option<usize>,
+    id_at: Option<usize>,
+) -> (u32, u32) {
+    let (mut n, mut r) = (0u32, 0u32);
+    for c in tail.chunks_exact(stride) {
+        if let Some(i) = name_at {
+            n = n.max(le(c, i));
+        }
+        if let Some(i) = id_at {
+            r = r.max(le(c, i));
+        }
+    }
+    (n, r)
+}
+
+/// Largest string offset and largest referenced type id in one record (the hot loop).
 #[inline]
 fn record_maxima(rec: Words<'_>, kind: u8, known: bool) -> (u32, u32) {
     let head_name = rec.at(0);
@@ -139,30 +168,16 @@ fn record_maxima(rec: Words<'_>, kind: u8, known: bool) -> (u32, u32) {
         return (head_name, 0);
     }
     let tail = rec.0.get(12..).unwrap_or(&[]);
-    let w = |c: &[u8], i: usize| u32::from_le_bytes([c[i], c[i + 1], c[i + 2], c[i + 3]]);
-    let fold3 = |name: Option<usize>, id: Option<usize>| {
-        tail.chunks_exact(12).fold((head_name, 0u32), |(n, r), c| {
-            (
-                name.map_or(n, |i| n.max(w(c, i))),
-                id.map_or(r, |i| r.max(w(c, i))),
-            )
-        })
-    };
-    let fold2 = |id: bool| {
-        tail.chunks_exact(8).fold((head_name, 0u32), |(n, r), c| {
-            (n.max(w(c, 0)), if id { r.max(w(c, 4)) } else { r })
-        })
-    };
-    match kind {
-        k::STRUCT | k::UNION => fold3(Some(0), Some(4)),
-        k::ENUM64 => fold3(Some(0), None),
-        k::DATASEC => fold3(None, Some(0)),
-        k::ENUM => fold2(false),
+    let (n, r) = match kind {
+        k::STRUCT | k::UNION => fold_max(tail, 12, Some(0), Some(4)),
+        k::ENUM64 => fold_max(tail, 12, Some(0), None),
+        k::DATASEC => fold_max(tail, 12, None, Some(0)),
+        k::ENUM => fold_max(tail, 8, Some(0), None),
         k::FUNC_PROTO => {
-            let (n, r) = fold2(true);
+            let (n, r) = fold_max(tail, 8, Some(0), Some(4));
             (n, r.max(rec.at(2)))
         }
-        k::ARRAY => (head_name, rec.at(3).max(rec.at(4))),
+        k::ARRAY => (0, rec.at(3).max(rec.at(4))),
         k::PTR
         | k::TYPEDEF
         | k::VOLATILE
@@ -171,9 +186,10 @@ fn record_maxima(rec: Words<'_>, kind: u8, known: bool) -> (u32, u32) {
         | k::FUNC
         | k::VAR
         | k::DECL_TAG
-        | k::TYPE_TAG => (head_name, rec.at(2)),
-        _ => (head_name, 0),
-    }
+        | k::TYPE_TAG => (0, rec.at(2)),
+        _ => (0, 0),
+    };
+    (n.max(head_name), r)
 }
 
 fn record<'a>(words: Words<'a>, offsets: &[u32], id: usize) -> Words<'a> {
@@ -297,10 +313,34 @@ fn check_value_cycles(words: Words<'_>, offsets: &[u32], kinds: &[u8]) -> Result
             stride,
         }
     };
-    let mut state = vec![UNSEEN; offsets.len()];
+    // Types that cannot contain others are done from the start.
+    let mut state: Vec<u8> = kinds
+        .iter()
+        .map(|&kind| if may_contain(kind) { UNSEEN } else { DONE })
+        .collect();
+    // Sequential pre-pass: a type whose children are all done is done. Most value edges point
+    // to smaller ids, so this settles nearly every type without the depth-first search.
+    for id in 1..offsets.len() as u32 {
+        if state[id as usize] != UNSEEN {
+            continue;
+        }
+        let (n, mut slot, stride) = value_children(words, offsets, id);
+        let mut all_done = true;
+        for _ in 0..n {
+            let child = words.at(slot) as usize;
+            slot += stride;
+            if state.get(child).copied() != Some(DONE) {
+                all_done = false;
+                break;
+            }
+        }
+        if all_done {
+            state[id as usize] = DONE;
+        }
+    }
     let mut stack: Vec<Frame> = Vec::new();
     for start in 1..offsets.len() as u32 {
-        if state[start as usize] != UNSEEN || !may_contain(kind_of(start)) {
+        if state[start as usize] != UNSEEN {
             continue;
         }
         state[start as usize] = ON_PATH;
@@ -316,7 +356,7 @@ fn check_value_cycles(words: Words<'_>, offsets: &[u32], kinds: &[u8]) -> Result
             top.slot += top.stride;
             let parent = top.id;
             match state.get(child as usize).copied() {
-                Some(UNSEEN) if may_contain(kind_of(child)) => {
+                Some(UNSEEN) => {
                     state[child as usize] = ON_PATH;
                     stack.push(frame(child));
                 }

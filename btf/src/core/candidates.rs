@@ -41,12 +41,16 @@ impl CandidateIndex {
         if pending.is_empty() {
             return;
         }
-        let mut kinds = 0u128;
+        let mut kinds = [false; 256];
         let mut lens = [false; 256];
         let mut long_names = false;
         let mut first_bytes = [false; 256];
         for (name, &mask) in &pending {
-            kinds |= mask;
+            for (c, want) in kinds.iter_mut().enumerate().take(128) {
+                *want |= mask & (1 << c) != 0;
+            }
+            // ENUM64 types are ENUM-class candidates.
+            kinds[usize::from(k::ENUM64)] |= mask & (1 << k::ENUM) != 0;
             if let Some(&b) = name.first() {
                 first_bytes[usize::from(b)] = true;
             }
@@ -63,10 +67,11 @@ impl CandidateIndex {
         }
         let strings = kernel.strings();
         for id in 1..kernel.type_count() {
-            let c = class(kernel.raw_kind(id));
-            if kinds & (1 << (c & 0x7f)) == 0 {
+            let raw_kind = kernel.raw_kind(id);
+            if !kinds[usize::from(raw_kind)] {
                 continue;
             }
+            let c = class(raw_kind);
             let name_off = kernel.name_off_of(id);
             match strings.get(name_off as usize) {
                 Some(&b) if b != 0 && first_bytes[usize::from(b)] => {}

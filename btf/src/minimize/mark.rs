@@ -12,8 +12,8 @@ use crate::kind::{k, kind_name};
 /// Recursion limit for marking (libbpf has none; this only stops pathological input).
 const MARK_DEPTH: u32 = 512;
 
-/// Step budget of one TYPE_MATCHES marking (real kernels need a few thousand at most).
-const MATCH_STEPS: u32 = 1 << 20;
+/// Step budget of one relocation's marking (real kernels need a few thousand at most).
+const MARK_STEPS: u32 = 1 << 20;
 
 /// Marked types plus, per composite, its marked members.
 #[derive(Debug)]
@@ -21,8 +21,9 @@ pub(crate) struct Marks {
     types: Vec<bool>,
     /// Marked ids in marking order (each once).
     marked: Vec<u32>,
-    /// Steps left for the current TYPE_MATCHES marking (it has no visited check, like bpftool).
-    match_steps: u32,
+    /// Steps left for the current relocation's marking (bpftool's marking has no visited
+    /// check, so crafted pointer cycles would recurse forever; this turns them into errors).
+    steps: u32,
     members: HashMap<u32, Vec<bool>>,
 }
 
@@ -39,7 +40,7 @@ impl Marks {
         Marks {
             types: vec![false; type_count as usize],
             marked: Vec::new(),
-            match_steps: 0,
+            steps: 0,
             members: HashMap::new(),
         }
     }
@@ -55,6 +56,7 @@ impl Marks {
     /// Port of `btfgen_record_reloc`.
     pub(crate) fn record(&mut self, kernel: &Btf, spec: &Spec<'_>) -> Result<()> {
         use ReloKind::*;
+        self.steps = MARK_STEPS;
         match spec.kind {
             FieldByteOffset | FieldByteSize | FieldExists | FieldSigned | FieldLshiftU64
             | FieldRshiftU64 => self.record_field(kernel, spec),
@@ -62,23 +64,17 @@ impl Marks {
             TypeIdTarget | TypeExists | TypeSize => {
                 self.mark_type(kernel, spec.root_type_id, true, 0)
             }
-            TypeMatches => {
-                self.match_steps = MATCH_STEPS;
-                self.mark_type_match(kernel, spec.root_type_id, false, 0)
-            }
+            TypeMatches => self.mark_type_match(kernel, spec.root_type_id, false, 0),
             EnumvalExists | EnumvalValue => self.mark_type(kernel, spec.root_type_id, false, 0),
         }
     }
 
-    fn set_type(&mut self, id: u32) -> bool {
-        let newly = match self.types.get_mut(id as usize) {
-            Some(m) => !std::mem::replace(m, true),
-            None => false,
-        };
-        if newly {
-            self.marked.push(id);
+    fn set_type(&mut self, id: u32) {
+        if let Some(m) = self.types.get_mut(id as usize) {
+            if !std::mem::replace(m, true) {
+                self.marked.push(id);
+            }
         }
-        newly
     }
 
     /// Marked type ids in ascending order.
@@ -143,7 +139,16 @@ impl Marks {
         Ok(())
     }
 
-    /// Port of `btfgen_mark_type`: marks a type and what it needs; stops at marked types.
+    fn step(&mut self, kernel: &Btf, id: u32) -> Result<()> {
+        self.steps = self.steps.checked_sub(1).ok_or_else(|| {
+            unsupported(kernel, id, "marking visits too many types (pointer cycle?)")
+        })?;
+        Ok(())
+    }
+
+    /// Port of `btfgen_mark_type`: marks a type and what it needs. Like bpftool it does not stop
+    /// at types that are already marked (a pointer marked by a field relocation is followed
+    /// later by a type relocation).
     fn mark_type(&mut self, kernel: &Btf, id: u32, follow_ptrs: bool, depth: u32) -> Result<()> {
         if id == 0 {
             return Ok(());
@@ -154,9 +159,8 @@ impl Marks {
                 limit: MARK_DEPTH,
             });
         }
-        if !self.set_type(id) {
-            return Ok(());
-        }
+        self.step(kernel, id)?;
+        self.set_type(id);
         let t = kernel.raw_or_void(id);
         match t.kind() {
             k::INT | k::FLOAT | k::ENUM | k::ENUM64 | k::STRUCT | k::UNION => Ok(()),
@@ -208,10 +212,7 @@ impl Marks {
                 limit: MARK_DEPTH,
             });
         }
-        self.match_steps = self
-            .match_steps
-            .checked_sub(1)
-            .ok_or_else(|| unsupported(kernel, id, "TYPE_MATCHES marking visits too many types"))?;
+        self.step(kernel, id)?;
         self.set_type(id);
         let t = kernel.raw_or_void(id);
         match t.kind() {
