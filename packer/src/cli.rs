@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use bundle::btfhub::KernelSelector;
+use bundle::{btfhub::KernelSelector, identity::KernelId};
 use clap::{error::ErrorKind, Args, CommandFactory, Parser, Subcommand};
 
 /// Builds single-file eBPF tools: a CO-RE object, the minimised BTF of every
@@ -41,6 +41,9 @@ pub enum Command {
     after_help = "Kernel selectors: ID[/VERSION_ID[/ARCH[/RELEASE]]] as in the btfhub-archive \
 layout (ubuntu, ubuntu/20.04, ubuntu/20.04/x86_64/5.4.0-26-generic), 'all' for every kernel in the \
 archive, 'host' for this machine's /sys/kernel/btf/vmlinux filed under its own os-release identity.\n\n\
+--btf-from FILE --as ID/VERSION_ID/ARCH/RELEASE adds a kernel whose BTF you have as a file, e.g. the \
+/boot/vmlinuz of a distribution's kernel package (packer unpacks the image and reads its .BTF); \
+combinable with --kernels.\n\n\
 --tar writes an uncompressed tar (package.json + btfhub-archive/...), the layout of `ecc -b`, \
 which eunomia's ecli runs as it is."
 )]
@@ -50,8 +53,25 @@ pub struct BuildArgs {
     pub object: Option<PathBuf>,
 
     /// Kernels to cover (space- or comma-separated selectors, see below).
-    #[arg(long, short = 'k', required = true, num_args = 1.., value_delimiter = ',', value_name = "SEL")]
+    #[arg(long, short = 'k', required_unless_present = "btf_from", num_args = 1.., value_delimiter = ',', value_name = "SEL")]
     pub kernels: Vec<String>,
+
+    /// A kernel's BTF from a file of your own: a kernel image (vmlinuz /
+    /// bzImage), a vmlinux ELF, raw BTF or a .btf.tar.xz. Each --btf-from
+    /// needs an --as; repeat the pair for several kernels.
+    #[arg(long, value_name = "FILE", requires = "as_kernel")]
+    pub btf_from: Vec<PathBuf>,
+
+    /// The identity ID/VERSION_ID/ARCH/RELEASE the preceding --btf-from is
+    /// filed under (what the target's os-release and uname say, e.g.
+    /// debian/12/x86_64/6.1.0-50-cloud-amd64).
+    #[arg(
+        long = "as",
+        id = "as_kernel",
+        value_name = "ID/VER/ARCH/REL",
+        requires = "btf_from"
+    )]
+    pub as_kernel: Vec<String>,
 
     /// The btfhub-archive directory [default: $BTFHUB_ARCHIVE, else ./btfhub-archive].
     #[arg(long, visible_alias = "archive", value_name = "DIR")]
@@ -121,7 +141,8 @@ impl BuildArgs {
                 .kernels
                 .last()
                 .is_some_and(|k| std::path::Path::new(k).is_file());
-            if last_is_file && self.kernels.len() > 1 {
+            let enough = self.kernels.len() > 1 || !self.btf_from.is_empty();
+            if last_is_file && enough {
                 self.object = self.kernels.pop().map(PathBuf::from);
             } else {
                 return Err(usage_error(
@@ -130,7 +151,40 @@ impl BuildArgs {
                 ));
             }
         }
-        self.selectors().map(|_| ())
+        self.selectors()?;
+        self.btf_files().map(|_| ())
+    }
+
+    /// The `--btf-from FILE --as ID/VER/ARCH/REL` pairs, in order.
+    pub fn btf_files(&self) -> Result<Vec<(KernelId, PathBuf)>, clap::Error> {
+        if self.btf_from.len() != self.as_kernel.len() {
+            return Err(usage_error(
+                ErrorKind::WrongNumberOfValues,
+                &format!(
+                    "{} --btf-from but {} --as: give each --btf-from FILE its own --as ID/VERSION_ID/ARCH/RELEASE",
+                    self.btf_from.len(),
+                    self.as_kernel.len()
+                ),
+            ));
+        }
+        self.btf_from
+            .iter()
+            .zip(&self.as_kernel)
+            .map(|(file, id)| {
+                let kernel = (id.split('/').count() == 4)
+                    .then(|| KernelId::from_relative_path(&format!("{id}.btf")))
+                    .flatten()
+                    .ok_or_else(|| {
+                        usage_error(
+                            ErrorKind::ValueValidation,
+                            &format!(
+                                "--as {id:?}: expected ID/VERSION_ID/ARCH/RELEASE, e.g. debian/12/x86_64/6.1.0-50-cloud-amd64"
+                            ),
+                        )
+                    })?;
+                Ok((kernel, file.clone()))
+            })
+            .collect()
     }
 
     /// The object (after [`BuildArgs::finish`]).

@@ -40,7 +40,8 @@ pub fn run(args: BuildArgs) -> Result<()> {
     let meta = metadata::build(&object_path, &obj.bytes, obj.object.btf(), event_type)
         .with_context(|| format!("{}", object_path.display()))?;
     let output = resolve_output(&args, &object_path)?;
-    let inputs = kernel::select(&selectors, args.btfhub.as_deref())?;
+    let mut inputs = kernel::select(&selectors, args.btfhub.as_deref())?;
+    add_btf_files(&mut inputs, args.btf_files()?)?;
 
     let minimized = kernel::for_each(&inputs, "minimising", |input| {
         kernel::minimize(&input.path, &[&obj])
@@ -79,6 +80,26 @@ pub fn run(args: BuildArgs) -> Result<()> {
         fsutil::human_size(payload_len as u64),
         path.display()
     ))
+}
+
+/// Adds the `--btf-from FILE --as ID` kernels; a file replaces a selected
+/// kernel of the same identity.
+fn add_btf_files(
+    inputs: &mut Vec<kernel::KernelInput>,
+    files: Vec<(KernelId, PathBuf)>,
+) -> Result<()> {
+    for (kernel, path) in files {
+        if !path.is_file() {
+            bail!(
+                "--btf-from {}: no such file (give a vmlinuz, vmlinux, raw BTF or .btf.tar.xz)",
+                path.display()
+            );
+        }
+        inputs.retain(|i| i.kernel != kernel);
+        inputs.push(kernel::KernelInput { kernel, path });
+    }
+    inputs.sort_by(|a, b| a.kernel.cmp(&b.kernel));
+    Ok(())
 }
 
 fn plural(n: usize) -> &'static str {
