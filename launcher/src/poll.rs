@@ -8,7 +8,6 @@ use libbpf_rs::{MapCore, MapType, Object, PerfBufferBuilder, RingBufferBuilder};
 use std::cell::{Cell, RefCell};
 use std::os::fd::RawFd;
 use std::rc::Rc;
-use std::time::Duration;
 
 /// What happened while polling.
 #[derive(Debug, Default)]
@@ -32,7 +31,7 @@ pub fn output_maps(object: &Object) -> Vec<String> {
 pub fn run(object: &Object, printer: Printer, timeout_ms: i32) -> Result<PollStats, Failure> {
     let printer = Rc::new(RefCell::new(printer));
     let lost = Rc::new(Cell::new(0u64));
-    let timeout = Duration::from_millis(u64::try_from(timeout_ms.max(1)).unwrap_or(100));
+    let timeout_ms: libc::c_int = timeout_ms.max(1);
 
     let maps: Vec<_> = object.maps().collect();
     let mut ring_builder = RingBufferBuilder::new();
@@ -81,33 +80,13 @@ pub fn run(object: &Object, printer: Printer, timeout_ms: i32) -> Result<PollSta
 
     let mut fds: Vec<RawFd> = ring.iter().map(|r| r.epoll_fd()).collect();
     fds.extend(perf_buffers.iter().map(|p| p.epoll_fd()));
-    let mut pollfds: Vec<libc::pollfd> = fds
-        .iter()
-        .map(|fd| libc::pollfd {
-            fd: *fd,
-            events: libc::POLLIN,
-            revents: 0,
-        })
-        .collect();
+    let mut waiter = Waiter::new(&fds);
 
-    if !pollfds.is_empty() {
+    if !fds.is_empty() {
         printer.borrow_mut().header();
     }
     while !signals::stop_requested() && !printer.borrow().closed {
-        let ms = libc::c_int::try_from(timeout.as_millis()).unwrap_or(100);
-        // SAFETY: `pollfds` is a valid, exclusively borrowed array of `len` pollfd structs.
-        let n = unsafe { libc::poll(pollfds.as_mut_ptr(), pollfds.len() as libc::nfds_t, ms) };
-        if n < 0 {
-            let err = std::io::Error::last_os_error();
-            if err.kind() == std::io::ErrorKind::Interrupted {
-                continue;
-            }
-            return Err(Failure {
-                kind: Kind::Other,
-                error: anyhow::anyhow!("polling the event buffers failed: {err}"),
-            });
-        }
-        if n == 0 {
+        if !waiter.wait(timeout_ms)? {
             continue;
         }
         if let Some(r) = &ring {
@@ -126,6 +105,45 @@ pub fn run(object: &Object, printer: Printer, timeout_ms: i32) -> Result<PollSta
         lost: lost.get(),
         decode_errors,
     })
+}
+
+/// poll(2) over the buffers' epoll fds (each is readable when any of its
+/// ring/perf fds has data).
+struct Waiter {
+    pollfds: Vec<libc::pollfd>,
+}
+
+impl Waiter {
+    fn new(fds: &[RawFd]) -> Self {
+        let pollfds = fds
+            .iter()
+            .map(|fd| libc::pollfd {
+                fd: *fd,
+                events: libc::POLLIN,
+                revents: 0,
+            })
+            .collect();
+        Waiter { pollfds }
+    }
+
+    /// Wait up to `timeout_ms`; `true` when some buffer has data. A signal
+    /// (EINTR) returns `false` so the caller can check the stop flag.
+    fn wait(&mut self, timeout_ms: libc::c_int) -> Result<bool, Failure> {
+        let len = self.pollfds.len() as libc::nfds_t;
+        // SAFETY: `pollfds` is a valid, exclusively borrowed array of `len` pollfd structs.
+        let n = unsafe { libc::poll(self.pollfds.as_mut_ptr(), len, timeout_ms) };
+        if n >= 0 {
+            return Ok(n > 0);
+        }
+        let err = std::io::Error::last_os_error();
+        if err.kind() == std::io::ErrorKind::Interrupted {
+            return Ok(false);
+        }
+        Err(Failure {
+            kind: Kind::Other,
+            error: anyhow::anyhow!("polling the event buffers failed: {err}"),
+        })
+    }
 }
 
 fn setup_error(what: &str, map: &str, e: libbpf_rs::Error) -> Failure {
