@@ -4,6 +4,8 @@
  *
  * Hook:    tracepoint sched/sched_process_exec
  * Output:  BPF_MAP_TYPE_RINGBUF "events", one `struct event` per exec
+ * Filter:  `target_ppid` (.rodata): 0 = every exec, else only the children
+ *          of that process.
  * CO-RE:   the tracepoint context (data_loc of the file name) and
  *          task->real_parent->tgid are read with field relocations, so the
  *          object needs kernel BTF (native or embedded by `packer`).
@@ -27,6 +29,8 @@ struct event {
 /* Keeps `struct event` in the object's BTF (the packer exports it). */
 const volatile struct event *__eunomia_dummy_event_ptr __attribute__((unused));
 
+const volatile int target_ppid = 0;
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 256 * 1024);
@@ -37,14 +41,18 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 {
 	struct task_struct *task = (struct task_struct *)bpf_get_current_task();
 	unsigned int filename_off = BPF_CORE_READ(ctx, __data_loc_filename) & 0xFFFF;
+	int ppid = BPF_CORE_READ(task, real_parent, tgid);
 	struct event *e;
+
+	if (target_ppid && target_ppid != ppid)
+		return 0;
 
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e)
 		return 0;
 
 	e->pid = bpf_get_current_pid_tgid() >> 32;
-	e->ppid = BPF_CORE_READ(task, real_parent, tgid);
+	e->ppid = ppid;
 	e->uid = (unsigned int)bpf_get_current_uid_gid();
 	bpf_get_current_comm(&e->comm, sizeof(e->comm));
 	bpf_probe_read_kernel_str(&e->filename, sizeof(e->filename),
