@@ -71,3 +71,27 @@ fn assert_btf_choice(report: &str, choice: &str) {
         "--check must say the {choice} BTF would be used:\n{report}"
     );
 }
+
+#[test]
+fn running_as_nobody_exits_4() {
+    // Root is needed to switch to nobody.
+    if !root_or_skip("running_as_nobody_exits_4") {
+        return;
+    }
+    let (Some(packer), Some(object)) = (packer(), example("execsnoop")) else {
+        return;
+    };
+    let tmp = Tmp::new();
+    let tool = tmp.path("execsnoop");
+    let kernels = Kernels {
+        host: true,
+        samples: None,
+    };
+    pack(&packer, &object, kernels, Output::Tool(&tool));
+    let finished = run(&mut as_nobody(&tool));
+    finished.assert_code(4);
+    assert!(
+        finished.stderr.contains("root") || finished.stderr.contains("CAP_BPF"),
+        "the message must say what privilege is missing: {finished}"
+    );
+}
