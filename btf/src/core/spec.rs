@@ -138,6 +138,8 @@ pub(crate) fn parse_spec<'a>(
             id = mtype;
         } else if t.kind() == k::ARRAY {
             let (elem, _, nelems) = t.array();
+            // libbpf records the (modifier-skipped) element type in the array accessor.
+            let (elem_id, _) = btf.skip_mods_and_typedefs(elem);
             let flex = is_flex_arr(btf, spec.spec.last(), nelems);
             if !flex && idx >= nelems {
                 return Err(format!(
@@ -145,12 +147,12 @@ pub(crate) fn parse_spec<'a>(
                 ));
             }
             spec.spec.push(Accessor {
-                type_id: id,
+                type_id: elem_id,
                 idx,
                 name: None,
             });
-            spec.bit_offset += u64::from(idx) * size(btf, elem)? * 8;
-            id = elem;
+            spec.bit_offset += u64::from(idx) * size(btf, elem_id)? * 8;
+            id = elem_id;
         } else {
             return Err(format!(
                 "access index {idx} reaches type [{id}] of unexpected kind {}",
