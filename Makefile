@@ -99,7 +99,8 @@ build: toolchain
 ## examples: the CO-RE BPF objects in build/examples/*.bpf.o.
 examples: $(EXAMPLES)
 
-$(VMLINUX_H): | $(BUILD)
+# Regenerated when the running kernel (its BTF file) is newer, e.g. after a reboot.
+$(VMLINUX_H): $(wildcard $(HOST_BTF)) | $(BUILD)
 	@test -r $(HOST_BTF) || { echo "examples: $(HOST_BTF) is not readable; vmlinux.h is generated from the host's BTF" >&2; exit 1; }
 	$(BPFTOOL) btf dump file $(HOST_BTF) format c > $@.tmp
 	mv $@.tmp $@
