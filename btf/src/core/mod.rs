@@ -95,3 +95,6 @@ impl std::fmt::Display for ReloKind {
         f.write_str(self.name())
     }
 }
+
+#[cfg(test)]
+mod tests;

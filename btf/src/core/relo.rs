@@ -126,7 +126,7 @@ fn enumval_value(kind: ReloKind, spec: Option<(&Btf, &Spec<'_>)>) -> Result<u64,
 }
 
 /// Port of `bpf_core_calc_relo`: the local value must compute, the target may poison.
-fn calc_relo(
+pub(crate) fn calc_relo(
     kind: ReloKind,
     local: (&Btf, &Spec<'_>),
     targ: Option<(&Btf, &Spec<'_>)>,
