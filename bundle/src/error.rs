@@ -62,16 +62,16 @@ pub enum Error {
     /// The payload could not be decompressed or is not a tar.
     #[error("payload is not a valid {what}: {source}")]
     PayloadFormat {
-        /// What the payload was taken to be (`gzip`, `tar`).
+        /// What the payload was taken to be (`xz stream`, `gzip stream`, `tar archive`).
         what: &'static str,
         /// The underlying error.
         #[source]
         source: std::io::Error,
     },
 
-    /// The bytes are neither JSON, gzip nor a tar archive.
+    /// The bytes are neither JSON, xz, gzip nor a tar archive.
     #[error(
-        "not a package: expected package.json, a tar or a tar.gz (found neither '{{', the gzip magic 1f 8b nor a ustar header; first bytes: {first_bytes})"
+        "not a package: expected package.json, a tar, a tar.xz or a tar.gz (found neither '{{', the xz magic fd 37 7a 58 5a 00, the gzip magic 1f 8b nor a ustar header; first bytes: {first_bytes})"
     )]
     NotAPackage {
         /// Hex of the first few bytes.

@@ -8,8 +8,10 @@
 //! - [`trailer`]: the 64-byte trailer that locates the payload at the end of a
 //!   packed tool (FORMAT.md §1.1);
 //! - [`package`]: the ecc-compatible `package.json` model (FORMAT.md §3);
-//! - [`payload`]: the payload tar.gz with `package.json` and per-kernel BTFs
+//! - [`payload`]: the payload tar with `package.json` and per-kernel BTFs
 //!   (FORMAT.md §2, §5);
+//! - [`codec`]: the payload's compression (xz, gzip or none), recognised by
+//!   its magic bytes;
 //! - [`select`]: which BTF the launcher uses at run time (FORMAT.md §4);
 //! - [`btfhub`]: kernel selectors and scanning a btfhub-archive directory.
 //!
@@ -34,6 +36,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 pub mod btfhub;
+pub mod codec;
 mod error;
 pub mod identity;
 pub mod package;

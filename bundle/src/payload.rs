@@ -7,10 +7,9 @@ use std::{
     sync::Arc,
 };
 
-use flate2::{read::GzDecoder, write::GzEncoder, Compression};
 use tar::{Archive, EntryType, Header};
 
-use crate::{identity::KernelId, package::Package, Error};
+use crate::{codec::Codec, identity::KernelId, package::Package, Error};
 
 /// Name of the package member.
 pub const PACKAGE_JSON: &str = "package.json";
@@ -76,29 +75,37 @@ impl Payload {
         builder.into_inner().map_err(Error::TarWrite)
     }
 
-    /// The gzip-compressed tar, the form embedded in a packed tool.
+    /// The gzip-compressed tar.
     pub fn to_tar_gz(&self) -> Result<Vec<u8>, Error> {
-        let tar = self.to_tar()?;
-        let mut gz = GzEncoder::new(Vec::new(), Compression::best());
-        std::io::Write::write_all(&mut gz, &tar).map_err(Error::TarWrite)?;
-        gz.finish().map_err(Error::TarWrite)
+        self.to_compressed(Codec::Gzip)
+    }
+
+    /// The tar (FORMAT.md §2) compressed with `codec`: the form embedded in
+    /// a packed tool.
+    pub fn to_compressed(&self, codec: Codec) -> Result<Vec<u8>, Error> {
+        codec.compress(&self.to_tar()?)
     }
 
     /// Reads a payload in any accepted form: `package.json` alone (first
-    /// non-blank byte `{`), a gzip-compressed tar (magic `1f 8b`) or an
-    /// uncompressed tar. Member names may start with `./`; directory
-    /// entries and members other than `package.json` and
-    /// `btfhub-archive/**.btf` are ignored; hard links resolve to the bytes
-    /// of the earlier member they name.
+    /// non-blank byte `{`), an xz- or gzip-compressed tar (told apart by
+    /// their magic bytes) or an uncompressed tar. Member names may start
+    /// with `./`; directory entries and members other than `package.json`
+    /// and `btfhub-archive/**.btf` are ignored; hard links resolve to the
+    /// bytes of the earlier member they name.
     pub fn from_bytes(bytes: &[u8]) -> Result<Payload, Error> {
-        if bytes.starts_with(&[0x1f, 0x8b]) {
-            let tar = gunzip_bounded(bytes)?;
+        let codec = Codec::sniff(bytes);
+        if codec != Codec::None {
+            let tar = codec.decompress(bytes, MAX_PAYLOAD_SIZE)?;
             if !is_tar(&tar) {
                 return Err(Error::PayloadFormat {
-                    what: "tar.gz",
+                    what: if codec == Codec::Xz {
+                        "tar.xz"
+                    } else {
+                        "tar.gz"
+                    },
                     source: std::io::Error::new(
                         std::io::ErrorKind::InvalidData,
-                        "the gzip content is not a tar archive (no ustar header)",
+                        format!("the {codec} content is not a tar archive (no ustar header)"),
                     ),
                 });
             }
@@ -152,24 +159,6 @@ fn append_hard_link(
     builder
         .append_link(&mut header, path, target)
         .map_err(Error::TarWrite)
-}
-
-fn gunzip_bounded(bytes: &[u8]) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::new();
-    GzDecoder::new(bytes)
-        .take(MAX_PAYLOAD_SIZE + 1)
-        .read_to_end(&mut out)
-        .map_err(|source| Error::PayloadFormat {
-            what: "gzip stream",
-            source,
-        })?;
-    if out.len() as u64 > MAX_PAYLOAD_SIZE {
-        return Err(Error::PayloadTooLarge {
-            what: "after decompression".into(),
-            limit: MAX_PAYLOAD_SIZE,
-        });
-    }
-    Ok(out)
 }
 
 /// A member name made relative: leading `./` removed; `None` for the root
@@ -281,6 +270,7 @@ fn read_tar(bytes: &[u8]) -> Result<Payload, Error> {
 mod tests {
     use super::*;
     use crate::package::Meta;
+    use flate2::{write::GzEncoder, Compression};
 
     fn kernel(rel: &str) -> KernelId {
         KernelId::new("ubuntu", "20.04", "x86_64", rel)
@@ -617,7 +607,8 @@ mod tests {
     fn corruption_never_panics() {
         let tar = sample().to_tar().unwrap();
         let gz = sample().to_tar_gz().unwrap();
-        for original in [tar, gz] {
+        let xz = sample().to_compressed(Codec::Xz).unwrap();
+        for original in [tar, gz, xz] {
             for i in (0..original.len()).step_by(7) {
                 for flip in [0x01u8, 0x80, 0xff] {
                     let mut bytes = original.clone();
@@ -645,5 +636,26 @@ mod tests {
             Payload::from_bytes(&tar),
             Err(Error::PayloadTooLarge { .. })
         ));
+    }
+
+    #[test]
+    fn every_codec_round_trips_with_hard_links() {
+        let p = sample();
+        for codec in Codec::ALL {
+            let bytes = p.to_compressed(codec).unwrap();
+            assert_eq!(Codec::sniff(&bytes), codec);
+            let back = Payload::from_bytes(&bytes).unwrap();
+            assert_eq!(back, p, "{codec}");
+            assert_eq!(back.unique_btf_count(), 2);
+        }
+        let mut xz_not_tar = Codec::Xz.compress(b"plain text, not a tar").unwrap();
+        let e = Payload::from_bytes(&xz_not_tar).unwrap_err().to_string();
+        assert!(
+            e.contains("tar.xz") && e.contains("not a tar archive"),
+            "{e}"
+        );
+        xz_not_tar.truncate(10);
+        let e = Payload::from_bytes(&xz_not_tar).unwrap_err().to_string();
+        assert!(e.contains("xz stream"), "{e}");
     }
 }
