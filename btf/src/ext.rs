@@ -177,3 +177,72 @@ pub(crate) fn parse_core_relos(data: &[u8], btf: &Btf) -> Result<Vec<RelocSectio
     }
     Ok(out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::write::BtfBuilder;
+
+    fn le(words: &[u32]) -> Vec<u8> {
+        words.iter().flat_map(|w| w.to_le_bytes()).collect()
+    }
+
+    /// A .BTF.ext with empty func/line info and one CO-RE section of `n` records.
+    fn ext(sec_name: u32, record_size: u32, n: u32) -> Vec<u8> {
+        let mut core = vec![record_size, sec_name, n];
+        for i in 0..n {
+            core.extend([i * 8, 1, 0, 0]);
+            core.extend(std::iter::repeat_n(
+                0,
+                (record_size as usize).saturating_sub(16) / 4,
+            ));
+        }
+        let core = le(&core);
+        let mut out = vec![0x9f, 0xeb, 1, 0];
+        out.extend(le(&[32, 0, 0, 0, 0, 0, core.len() as u32]));
+        out.extend(core);
+        out
+    }
+
+    fn btf() -> (Btf, u32) {
+        let mut b = BtfBuilder::new();
+        let name = b.add_str("kprobe/foo");
+        b.add_int("int", 4, Default::default());
+        (b.build().unwrap(), name)
+    }
+
+    #[test]
+    fn parses_sections_and_larger_records() {
+        let (btf, name) = btf();
+        for record_size in [16, 24] {
+            let secs = parse_core_relos(&ext(name, record_size, 3), &btf).unwrap();
+            assert_eq!(secs.len(), 1);
+            assert_eq!(secs[0].name, "kprobe/foo");
+            let insns: Vec<u32> = secs[0].relos.iter().map(|r| r.insn_index()).collect();
+            assert_eq!(insns, [0, 1, 2]);
+        }
+    }
+
+    #[test]
+    fn rejects_bad_records_without_panicking() {
+        let (btf, name) = btf();
+        let good = ext(name, 16, 2);
+        for len in 0..good.len() {
+            assert!(
+                parse_core_relos(&good[..len], &btf).is_err(),
+                "prefix {len} accepted"
+            );
+        }
+        for bad in [
+            ext(name, 12, 1),
+            ext(name, 4096, 0),
+            ext(999, 16, 1),
+            ext(name, 16, 0),
+        ] {
+            assert!(parse_core_relos(&bad, &btf).is_err());
+        }
+        let mut huge = good.clone();
+        huge[32 + 8..32 + 12].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
+        assert!(parse_core_relos(&huge, &btf).is_err());
+    }
+}
