@@ -2,18 +2,30 @@
 //! minimiser equivalent to `bpftool gen min_core_btf`. Bytes in, bytes out; no file I/O.
 //!
 //! # Overview
-//! - [`Btf::parse`] / [`Btf::from_elf`] read and validate BTF once; accessors are then infallible.
-//! - [`decode_kernel_btf`] turns raw BTF, a vmlinux ELF, a btfhub `.btf.tar.xz` or `.xz` into raw BTF.
-//! - [`BpfObject::parse`] reads a BPF object's `.BTF` and `.BTF.ext`.
-//! - [`Minimizer`] / [`minimize`] keep only what the objects' CO-RE relocations need.
-//! - [`BtfBuilder`] writes raw BTF with deduplicated strings.
+//! - [`Btf::parse`] / [`Btf::from_vec`] / [`Btf::from_elf`] read raw BTF of either byte order
+//!   (24- or 32-byte header, layout section, every kind incl. ENUM64/DECL_TAG/TYPE_TAG, 24-bit
+//!   vlen) and validate it in one pass; accessors are infallible afterwards. `from_vec` takes
+//!   ownership and avoids copying the blob.
+//! - [`decode_kernel_btf`] turns raw BTF, a vmlinux ELF, a bzImage, a btfhub `.btf.tar.xz`, an
+//!   `.xz` or a tar into raw BTF.
+//! - [`BpfObject::parse`] reads a BPF object's `.BTF` and the CO-RE records of its `.BTF.ext`.
+//! - [`Minimizer`] / [`minimize`] keep only what the objects' CO-RE relocations need, with
+//!   bpftool's candidate search, matching (libbpf `relo_core.c` semantics), marking rules and
+//!   emission order, so the output is byte-identical to bpftool's.
+//! - [`BtfBuilder`] writes raw BTF with deduplicated strings; [`Btf::to_bytes`] round-trips.
+//! - [`Btf::c_type_name`] spells a type in C.
+//!
+//! Every walk over the type graph is bounded (depth limits as in libbpf plus step budgets where
+//! libbpf itself would recurse without bound), and types that contain themselves by value are
+//! rejected at parse time.
 //!
 //! # Example
 //! ```no_run
 //! # fn main() -> Result<(), btf::Error> {
-//! let kernel = btf::Btf::parse(&btf::decode_kernel_btf(&std::fs::read("5.4.0-42-generic.btf.tar.xz").unwrap())?)?;
+//! let archive = std::fs::read("5.4.0-42-generic.btf.tar.xz").unwrap();
+//! let kernel = btf::Btf::from_vec(btf::decode_kernel_btf(&archive)?)?;
 //! let obj = btf::BpfObject::parse(&std::fs::read("prog.bpf.o").unwrap())?;
-//! let small = btf::minimize(&kernel, &[&obj])?;
+//! let small: Vec<u8> = btf::minimize(&kernel, &[&obj])?;
 //! # let _ = small; Ok(()) }
 //! ```
 #![forbid(unsafe_code)]
