@@ -264,3 +264,12 @@ fn layout_section_lets_unknown_kinds_through() {
         "{err}"
     );
 }
+
+#[test]
+fn public_types_are_thread_safe() {
+    fn send_sync<T: Send + Sync>() {}
+    send_sync::<Btf>();
+    send_sync::<crate::BpfObject>();
+    send_sync::<crate::Minimizer<'static>>();
+    send_sync::<Error>();
+}
