@@ -102,8 +102,9 @@ fn garbage_is_not_a_bzimage() {
     assert!(extract_vmlinux(&[0xffu8; 4096]).is_err());
 }
 
-/// Real Debian kernels from the VM harness's cache
-/// (`$BPFC_VM_CACHE`, else `$XDG_CACHE_HOME` or `~/.cache`, `/bpf-compatible/vm`).
+/// Real Debian kernels from the VM harness's cache (tests/vm/kernels.rs:
+/// `kernels/<release>/vmlinuz-<release>` under `$BPFC_VM_CACHE`, else
+/// `$XDG_CACHE_HOME` or `~/.cache`, `/bpf-compatible/vm`).
 fn cached_kernels() -> Vec<PathBuf> {
     let dir = match std::env::var_os("BPFC_VM_CACHE") {
         Some(d) => PathBuf::from(d),
@@ -119,8 +120,7 @@ fn cached_kernels() -> Vec<PathBuf> {
     };
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir.join("kernels")).into_iter().flatten() {
-        let boot = entry.unwrap().path().join("boot");
-        for file in std::fs::read_dir(boot).into_iter().flatten() {
+        for file in std::fs::read_dir(entry.unwrap().path()).into_iter().flatten() {
             let path = file.unwrap().path();
             if path
                 .file_name()
