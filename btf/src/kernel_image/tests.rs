@@ -120,7 +120,10 @@ fn cached_kernels() -> Vec<PathBuf> {
     };
     let mut found = Vec::new();
     for entry in std::fs::read_dir(dir.join("kernels")).into_iter().flatten() {
-        for file in std::fs::read_dir(entry.unwrap().path()).into_iter().flatten() {
+        for file in std::fs::read_dir(entry.unwrap().path())
+            .into_iter()
+            .flatten()
+        {
             let path = file.unwrap().path();
             if path
                 .file_name()
