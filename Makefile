@@ -60,7 +60,7 @@ RUST_COMPONENTS := clippy rustfmt
 .PHONY: help deps toolchain build examples test lint demo bench fuzz clean distclean tracefs
 
 help:
-	@sed -n 's/^#\( \|$$\)//p' $(firstword $(MAKEFILE_LIST)) | sed -n '1,9p'
+	@sed -n '1,8s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
 
 ## deps: apt-get install the missing packages (root), add missing rustup components.
 deps:
