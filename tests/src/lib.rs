@@ -14,6 +14,16 @@
 //!   unprivileged user, and interrupting long-running tools;
 //! - [`events`]: parsing the launcher's table and JSON output;
 //! - [`tool`]: packing with `packer` and the identity of this machine.
+//!
+//! # Running
+//!
+//! `make test` (as root) builds everything and runs them. By hand:
+//! `make build examples`, then `cargo test -p e2e` as root with the same
+//! `CARGO_BUILD_TARGET`/`RUSTFLAGS` as the Makefile; `BPFC_BIN_DIR`,
+//! `BPFC_EXAMPLES_DIR` and `BTFHUB_ARCHIVE` override where things are. Without
+//! root the BPF tests print a skip notice; with `CI=true` they fail instead,
+//! as does a missing binary or example. Only the sample archive is optional:
+//! without it the tools are packed for the host kernel alone.
 
 pub mod events;
 pub mod paths;
