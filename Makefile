@@ -5,7 +5,7 @@
 #   make test        install what is missing, build, compile the examples and
 #                    run every test (the end-to-end tests need root)
 #
-# Other targets: deps build examples lint bench fuzz clean distclean help.
+# Other targets: deps build examples vm-test lint bench fuzz clean distclean help.
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -57,7 +57,7 @@ APT_PACKAGES := clang llvm bpftool libbpf-dev libelf-dev zlib1g-dev autoconf \
 	qemu-system-x86 busybox-static
 RUST_COMPONENTS := clippy rustfmt
 
-.PHONY: help deps toolchain build examples test lint demo bench fuzz clean distclean tracefs
+.PHONY: help deps toolchain build examples test vm-test lint demo bench fuzz clean distclean tracefs
 
 help:
 	@sed -n '1,8s/^# \{0,1\}//p' $(firstword $(MAKEFILE_LIST))
@@ -120,9 +120,15 @@ tracefs:
 	  mount -t tracefs tracefs /sys/kernel/tracing && echo "tracefs: mounted /sys/kernel/tracing"; \
 	fi
 
-## test: everything above, then every test of the workspace.
+## test: everything above, then every test of the workspace (the VM tests,
+## tests/vm, included: they skip with a notice when qemu is missing).
 test: deps build examples tracefs
 	BPFC_BIN_DIR=$(BIN_DIR) BPFC_EXAMPLES_DIR=$(EXAMPLES_OUT) $(CARGO) test --workspace --no-fail-fast
+
+## vm-test: only the VM tests: one packed tool in QEMU guests booting Debian
+## 6.1 and 5.10 kernels (cached in ~/.cache/bpf-compatible/vm).
+vm-test: deps build examples
+	BPFC_BIN_DIR=$(BIN_DIR) BPFC_EXAMPLES_DIR=$(EXAMPLES_OUT) $(CARGO) test -p e2e --test vm
 
 ## lint: formatting and clippy, warnings are errors.
 lint: toolchain
