@@ -993,3 +993,128 @@ fn bad_kernel_archives_are_rejected() {
         flipped,
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// x86 kernel images (bzImage) given to decode_kernel_btf.
+
+/// Compress with an external tool (`gzip -c`, `lz4 -l -c`, `xz -c`, ...); `None` if missing.
+fn compress(tool: &str, args: &[&str], data: &[u8]) -> Option<Vec<u8>> {
+    use std::io::Write as _;
+    let path = common::tools::find_in_path(tool)?;
+    let mut child = std::process::Command::new(path)
+        .args(args)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .ok()?;
+    let mut stdin = child.stdin.take()?;
+    let input = data.to_vec();
+    let writer = std::thread::spawn(move || stdin.write_all(&input));
+    let out = child.wait_with_output().ok()?;
+    writer.join().ok()?.ok()?;
+    out.status.success().then_some(out.stdout)
+}
+
+/// A minimal bzImage: boot sector with the setup header (protocol 2.15, one setup sector),
+/// then `payload` + the 4-byte decompressed size, as the kernel build lays it out.
+fn bzimage(payload: &[u8], decompressed_len: u32) -> Vec<u8> {
+    let mut img = vec![0u8; 1024];
+    img[0x1f1] = 1;
+    img[0x1fe..0x200].copy_from_slice(&[0x55, 0xaa]);
+    img[0x202..0x206].copy_from_slice(b"HdrS");
+    img[0x206..0x208].copy_from_slice(&0x020fu16.to_le_bytes());
+    img[0x248..0x24c].copy_from_slice(&0u32.to_le_bytes());
+    img[0x24c..0x250].copy_from_slice(&(payload.len() as u32 + 4).to_le_bytes());
+    img.extend_from_slice(payload);
+    img.extend_from_slice(&decompressed_len.to_le_bytes());
+    img
+}
+
+fn decode_guarded(what: &str, input: Vec<u8>) -> Result<Vec<u8>, String> {
+    let len = input.len();
+    guarded(what, len, move || {
+        btf::decode_kernel_btf(&input).map_err(|e| e.to_string())
+    })
+}
+
+#[test]
+fn kernel_images_decode_and_broken_ones_are_rejected() {
+    // The "vmlinux" inside is a test BPF object: an ELF with a .BTF section.
+    let Some(elf) = object_named("test/fields") else {
+        return;
+    };
+    let expected =
+        btf::decode_kernel_btf(&elf).unwrap_or_else(|e| panic!("decode of the ELF itself: {e}"));
+    // zstd, bzip2 and lzo images may be refused, but then with a message naming the compression.
+    let compressions: [(&str, &str, &[&str]); 6] = [
+        ("gzip", "gzip", &["-c", "-9"]),
+        ("lz4 (legacy frame)", "lz4", &["-l", "-c", "-9"]),
+        ("xz", "xz", &["-c", "--check=crc32"]),
+        ("lzma", "lzma", &["-c"]),
+        ("zstd", "zstd", &["-c", "-q"]),
+        ("bzip2", "bzip2", &["-c"]),
+    ];
+    let mut rng = XorShift(0x1234_5678_9abc_def1);
+    for (name, tool, args) in compressions {
+        let Some(payload) = compress(tool, args, &elf) else {
+            eprintln!("notice: {tool} not available; {name} kernel images skipped");
+            continue;
+        };
+        let image = bzimage(&payload, elf.len() as u32);
+        match decode_guarded(&format!("{name} bzImage"), image.clone()) {
+            Ok(raw) => assert!(
+                raw == expected,
+                "{name} bzImage: decoded BTF differs from the ELF's .BTF"
+            ),
+            Err(e) if ["zstd", "bzip2"].contains(&tool) && e.contains(tool) => {
+                eprintln!("ok  {name} bzImage refused by design: {e}");
+            }
+            Err(e) => panic!("{name} bzImage: valid image rejected: {e}"),
+        }
+        // Broken variants must be rejected.
+        let payload_start = 1024;
+        let mut cases: Vec<(String, Vec<u8>)> = vec![
+            (
+                format!("{name} bzImage truncated in the payload"),
+                image[..payload_start + payload.len() / 2].to_vec(),
+            ),
+            (
+                format!("{name} bzImage truncated after the header"),
+                image[..payload_start + 3].to_vec(),
+            ),
+        ];
+        let mut past = image.clone();
+        past[0x248..0x24c].copy_from_slice(&0x7fff_0000u32.to_le_bytes());
+        cases.push((
+            format!("{name} bzImage with payload_offset past the end"),
+            past,
+        ));
+        let mut long = image.clone();
+        long[0x24c..0x250].copy_from_slice(&u32::MAX.to_le_bytes());
+        cases.push((format!("{name} bzImage with payload_length u32::MAX"), long));
+        let mut sects = image.clone();
+        sects[0x1f1] = 0xff;
+        cases.push((
+            format!("{name} bzImage with setup_sects past the end"),
+            sects,
+        ));
+        let mut garbage = image.clone();
+        for b in &mut garbage[payload_start + 16..payload_start + payload.len() - 16] {
+            *b ^= 0x5a;
+        }
+        cases.push((format!("{name} bzImage with a corrupted payload"), garbage));
+        for (what, input) in cases {
+            expect_err(&what, decode_guarded(&what, input));
+        }
+        // A trailer claiming a 2 GiB vmlinux must not make the decoder allocate 2 GiB.
+        let mut bomb = image.clone();
+        let at = bomb.len() - 4;
+        bomb[at..].copy_from_slice(&0x7fff_ffffu32.to_le_bytes());
+        let _ = decode_guarded(&format!("{name} bzImage claiming a 2 GiB vmlinux"), bomb);
+        // Random mutations: no panic, no hang, bounded allocation.
+        for i in 0..150 {
+            let mutant = mutate(&image, &mut rng);
+            let _ = decode_guarded(&format!("{name} bzImage mutant #{i}"), mutant);
+        }
+    }
+}
