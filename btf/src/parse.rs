@@ -68,6 +68,10 @@ pub(crate) fn parse(mut data: Vec<u8>) -> Result<Parsed> {
     offsets.push(u32::MAX); // id 0 = void
     let mut kinds: Vec<u8> = Vec::with_capacity(n / 4 + 1);
     kinds.push(k::UNKN);
+    // Cycle-check state per id, settled here when every contained type has a smaller id and
+    // is settled (most types); the rest go through a depth-first search afterwards.
+    let mut cycle_state: Vec<u8> = Vec::with_capacity(n / 4 + 1);
+    cycle_state.push(DONE);
     let mut max_ref = 0u32;
     let mut max_name = 0u32;
     let mut pos = 0usize;
@@ -108,6 +112,11 @@ pub(crate) fn parse(mut data: Vec<u8>) -> Result<Parsed> {
         if kind == k::INT || kind == k::DECL_TAG {
             check_kind(rec, kind, type_id)?;
         }
+        cycle_state.push(if contains_only_settled(rec, kind, vlen, &cycle_state) {
+            DONE
+        } else {
+            UNSEEN
+        });
         offsets.push(pos as u32);
         kinds.push(kind);
         pos += len;
@@ -119,7 +128,7 @@ pub(crate) fn parse(mut data: Vec<u8>) -> Result<Parsed> {
     if max_ref >= count {
         return Err(first_bad_ref(words, &offsets, count));
     }
-    check_value_cycles(words, &offsets, &kinds)?;
+    check_value_cycles(words, &offsets, &kinds, cycle_state)?;
     Ok(Parsed {
         types: hdr.types,
         strings: hdr.strings,
@@ -270,10 +279,21 @@ fn first_bad_ref(words: Words<'_>, offsets: &[u32], count: u32) -> Error {
     Error::BadLayout("type id out of range".into())
 }
 
-/// Kinds that can contain other types by value.
+/// Cycle-check states.
+const UNSEEN: u8 = 0;
+const ON_PATH: u8 = 1;
+const DONE: u8 = 2;
+
+/// True if the record contains no type by value, or only types already settled (smaller ids).
 #[inline]
-fn may_contain(kind: u8) -> bool {
-    matches!(kind, k::ARRAY | k::STRUCT | k::UNION) || is_mod_or_typedef(kind)
+fn contains_only_settled(rec: Words<'_>, kind: u8, vlen: u32, state: &[u8]) -> bool {
+    let settled = |id: u32| state.get(id as usize) == Some(&DONE);
+    match kind {
+        k::ARRAY => settled(rec.at(3)),
+        k::STRUCT | k::UNION => (0..vlen as usize).all(|i| settled(rec.at(4 + 3 * i))),
+        kind if is_mod_or_typedef(kind) => settled(rec.at(2)),
+        _ => true,
+    }
 }
 
 /// Children a type contains by value: (count, absolute word index of the first, stride).
@@ -293,10 +313,12 @@ fn value_children(words: Words<'_>, offsets: &[u32], id: u32) -> (u32, usize, us
 /// Rejects types that contain themselves by value (typedef/modifier loops, a struct holding
 /// itself, an array of itself), so that resolving and sizing always terminate.
 /// Iterative depth-first search, O(types + members).
-fn check_value_cycles(words: Words<'_>, offsets: &[u32], kinds: &[u8]) -> Result<()> {
-    const UNSEEN: u8 = 0;
-    const ON_PATH: u8 = 1;
-    const DONE: u8 = 2;
+fn check_value_cycles(
+    words: Words<'_>,
+    offsets: &[u32],
+    kinds: &[u8],
+    mut state: Vec<u8>,
+) -> Result<()> {
     struct Frame {
         id: u32,
         left: u32,
@@ -313,31 +335,6 @@ fn check_value_cycles(words: Words<'_>, offsets: &[u32], kinds: &[u8]) -> Result
             stride,
         }
     };
-    // Types that cannot contain others are done from the start.
-    let mut state: Vec<u8> = kinds
-        .iter()
-        .map(|&kind| if may_contain(kind) { UNSEEN } else { DONE })
-        .collect();
-    // Sequential pre-pass: a type whose children are all done is done. Most value edges point
-    // to smaller ids, so this settles nearly every type without the depth-first search.
-    for id in 1..offsets.len() as u32 {
-        if state[id as usize] != UNSEEN {
-            continue;
-        }
-        let (n, mut slot, stride) = value_children(words, offsets, id);
-        let mut all_done = true;
-        for _ in 0..n {
-            let child = words.at(slot) as usize;
-            slot += stride;
-            if state.get(child).copied() != Some(DONE) {
-                all_done = false;
-                break;
-            }
-        }
-        if all_done {
-            state[id as usize] = DONE;
-        }
-    }
     let mut stack: Vec<Frame> = Vec::new();
     for start in 1..offsets.len() as u32 {
         if state[start as usize] != UNSEEN {
