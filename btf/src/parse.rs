@@ -106,17 +106,13 @@ pub(crate) fn parse(mut data: Vec<u8>) -> Result<Parsed> {
             });
         }
         let rec = words.sub(pos, pos + len);
-        let (max_n, max_r) = record_maxima(rec, kind, known.is_some());
+        let (max_n, max_r, settled) = scan_record(rec, kind, known.is_some(), &cycle_state);
         max_name = max_name.max(max_n);
         max_ref = max_ref.max(max_r);
         if kind == k::INT || kind == k::DECL_TAG {
             check_kind(rec, kind, type_id)?;
         }
-        cycle_state.push(if contains_only_settled(rec, kind, vlen, &cycle_state) {
-            DONE
-        } else {
-            UNSEEN
-        });
+        cycle_state.push(if settled { DONE } else { UNSEEN });
         offsets.push(pos as u32);
         kinds.push(kind);
         pos += len;
@@ -169,36 +165,51 @@ fn fold_max(
     (n, r)
 }
 
-/// Largest string offset and largest referenced type id in one record (the hot loop).
+/// One pass over a record (the hot loop): its largest string offset, its largest referenced
+/// type id, and whether every type it contains by value is already settled in the cycle check.
 #[inline]
-fn record_maxima(rec: Words<'_>, kind: u8, known: bool) -> (u32, u32) {
+fn scan_record(rec: Words<'_>, kind: u8, known: bool, state: &[u8]) -> (u32, u32, bool) {
+    let settled = |id: u32| state.get(id as usize) == Some(&DONE);
     let head_name = rec.at(0);
     if !known {
-        return (head_name, 0);
+        return (head_name, 0, true);
     }
     let tail = rec.0.get(12..).unwrap_or(&[]);
-    let (n, r) = match kind {
-        k::STRUCT | k::UNION => fold_max(tail, 12, Some(0), Some(4)),
-        k::ENUM64 => fold_max(tail, 12, Some(0), None),
-        k::DATASEC => fold_max(tail, 12, None, Some(0)),
-        k::ENUM => fold_max(tail, 8, Some(0), None),
+    let (n, r, ok) = match kind {
+        k::STRUCT | k::UNION => {
+            let (mut n, mut r, mut ok) = (0u32, 0u32, true);
+            for c in tail.chunks_exact(12) {
+                let t = le(c, 4);
+                n = n.max(le(c, 0));
+                r = r.max(t);
+                ok &= settled(t);
+            }
+            (n, r, ok)
+        }
+        k::ENUM64 => {
+            let (n, _) = fold_max(tail, 12, Some(0), None);
+            (n, 0, true)
+        }
+        k::DATASEC => {
+            let (_, r) = fold_max(tail, 12, None, Some(0));
+            (0, r, true)
+        }
+        k::ENUM => {
+            let (n, _) = fold_max(tail, 8, Some(0), None);
+            (n, 0, true)
+        }
         k::FUNC_PROTO => {
             let (n, r) = fold_max(tail, 8, Some(0), Some(4));
-            (n, r.max(rec.at(2)))
+            (n, r.max(rec.at(2)), true)
         }
-        k::ARRAY => (0, rec.at(3).max(rec.at(4))),
-        k::PTR
-        | k::TYPEDEF
-        | k::VOLATILE
-        | k::CONST
-        | k::RESTRICT
-        | k::FUNC
-        | k::VAR
-        | k::DECL_TAG
-        | k::TYPE_TAG => (0, rec.at(2)),
-        _ => (0, 0),
+        k::ARRAY => (0, rec.at(3).max(rec.at(4)), settled(rec.at(3))),
+        k::TYPEDEF | k::VOLATILE | k::CONST | k::RESTRICT | k::TYPE_TAG => {
+            (0, rec.at(2), settled(rec.at(2)))
+        }
+        k::PTR | k::FUNC | k::VAR | k::DECL_TAG => (0, rec.at(2), true),
+        _ => (0, 0, true),
     };
-    (n.max(head_name), r)
+    (n.max(head_name), r, ok)
 }
 
 fn record<'a>(words: Words<'a>, offsets: &[u32], id: usize) -> Words<'a> {
@@ -283,18 +294,6 @@ fn first_bad_ref(words: Words<'_>, offsets: &[u32], count: u32) -> Error {
 const UNSEEN: u8 = 0;
 const ON_PATH: u8 = 1;
 const DONE: u8 = 2;
-
-/// True if the record contains no type by value, or only types already settled (smaller ids).
-#[inline]
-fn contains_only_settled(rec: Words<'_>, kind: u8, vlen: u32, state: &[u8]) -> bool {
-    let settled = |id: u32| state.get(id as usize) == Some(&DONE);
-    match kind {
-        k::ARRAY => settled(rec.at(3)),
-        k::STRUCT | k::UNION => (0..vlen as usize).all(|i| settled(rec.at(4 + 3 * i))),
-        kind if is_mod_or_typedef(kind) => settled(rec.at(2)),
-        _ => true,
-    }
-}
 
 /// Children a type contains by value: (count, absolute word index of the first, stride).
 #[inline]
