@@ -81,9 +81,10 @@ pub fn is_bzimage(data: &[u8]) -> bool {
 
 /// Extracts the vmlinux ELF from an x86 bzImage (`vmlinuz`).
 ///
-/// Supports images compressed with gzip, xz, lzma and lz4 (Debian uses lz4);
-/// zstd, bzip2 and lzo images give an error naming the compression. The
-/// result starts with the ELF magic; its `.BTF` section is the kernel's BTF.
+/// Supports images compressed with gzip, xz, lzma, lz4 (Debian 11 and 12) and
+/// zstd (Debian 13); bzip2 and lzo images give an error naming the
+/// compression. The result starts with the ELF magic; its `.BTF` section is
+/// the kernel's BTF.
 pub fn extract_vmlinux(image: &[u8]) -> Result<Vec<u8>> {
     let payload = payload(image)?;
     let compression = Compression::detect(payload).ok_or_else(|| {
@@ -106,6 +107,11 @@ pub fn extract_vmlinux(image: &[u8]) -> Result<Vec<u8>> {
         Compression::Lz4 => {
             lz4::decompress_legacy(payload, MAX_VMLINUX).map_err(|e| bad(format!("lz4: {e}")))?
         }
+        Compression::Zstd => read_limited(
+            ruzstd::decoding::StreamingDecoder::new(payload)
+                .map_err(|e| bad(format!("zstd: {e}")))?,
+            "zstd",
+        )?,
         other => {
             return Err(bad(format!(
                 "{}-compressed images are not supported; pass the vmlinux ELF instead \

@@ -34,6 +34,13 @@ fn xz(data: &[u8]) -> Vec<u8> {
     out
 }
 
+fn zstd(data: &[u8]) -> Vec<u8> {
+    let mut out =
+        ruzstd::encoding::compress_to_vec(data, ruzstd::encoding::CompressionLevel::Fastest);
+    out.extend_from_slice(&(data.len() as u32).to_le_bytes());
+    out
+}
+
 const FAKE_ELF: &[u8] = b"\x7fELF\x02\x01\x01\x00 not really an ELF, but it starts like one";
 
 #[test]
@@ -44,6 +51,11 @@ fn gzip_payload() {
 #[test]
 fn xz_payload() {
     assert_eq!(extract_vmlinux(&image(&xz(FAKE_ELF))).unwrap(), FAKE_ELF);
+}
+
+#[test]
+fn zstd_payload() {
+    assert_eq!(extract_vmlinux(&image(&zstd(FAKE_ELF))).unwrap(), FAKE_ELF);
 }
 
 #[test]
@@ -60,8 +72,14 @@ fn unknown_compression() {
 
 #[test]
 fn unsupported_compression_is_named() {
-    let err = extract_vmlinux(&image(b"\x28\xb5\x2f\xfd....")).unwrap_err();
-    assert!(err.to_string().contains("zstd-compressed"), "{err}");
+    let err = extract_vmlinux(&image(b"BZh91AY&SY....")).unwrap_err();
+    assert!(err.to_string().contains("bzip2-compressed"), "{err}");
+}
+
+#[test]
+fn corrupt_zstd() {
+    let err = extract_vmlinux(&image(b"\x28\xb5\x2f\xfd\xff\xff\xff\xff")).unwrap_err();
+    assert!(err.to_string().contains("zstd"), "{err}");
 }
 
 #[test]
