@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use bundle::{btfhub::KernelSelector, identity::KernelId};
+use bundle::{btfhub::KernelSelector, codec::Codec, identity::KernelId};
 use clap::{error::ErrorKind, Args, CommandFactory, Parser, Subcommand};
 
 /// Builds single-file eBPF tools: a CO-RE object, the minimised BTF of every
@@ -31,8 +31,32 @@ pub enum Command {
     /// objects, keeping the directory layout (like bpf-compatible's btfgen).
     Btfgen(BtfgenArgs),
     /// Show what a packed tool or a package (tar, tar.gz, package.json)
-    /// contains.
+    /// contains: kernels covered per distribution, unique BTFs, payload size.
     Inspect(InspectArgs),
+    /// Download the selected kernels of btfhub-archive into the cache (a
+    /// sparse, blob-less git clone: only the selected directories are
+    /// downloaded). Run again to add kernels or to update.
+    Fetch(FetchArgs),
+    /// List the kernels available for --kernels: in --btfhub DIR, else the
+    /// cache (including kernels the cache's clone knows but has not fetched).
+    Kernels(KernelsArgs),
+}
+
+/// The public btfhub-archive repository.
+pub const DEFAULT_REPO: &str = "https://github.com/aquasecurity/btfhub-archive.git";
+
+/// Build-cache options shared by the commands that minimise many kernels.
+#[derive(Debug, Args)]
+pub struct CacheArgs {
+    /// Leave out kernels whose BTF cannot be read or minimised (each is
+    /// named in a warning) instead of failing.
+    #[arg(long)]
+    pub keep_going: bool,
+
+    /// Neither read nor write the build cache ($XDG_CACHE_HOME/bpf-compatible/build,
+    /// bounded by BPF_COMPATIBLE_CACHE_MAX, default 2G).
+    #[arg(long)]
+    pub no_cache: bool,
 }
 
 /// `packer build`.
@@ -73,9 +97,19 @@ pub struct BuildArgs {
     )]
     pub as_kernel: Vec<String>,
 
-    /// The btfhub-archive directory [default: $BTFHUB_ARCHIVE, else ./btfhub-archive].
+    /// The btfhub-archive directory [default: $BTFHUB_ARCHIVE, else
+    /// ./btfhub-archive, else the `packer fetch` cache].
     #[arg(long, visible_alias = "archive", value_name = "DIR")]
     pub btfhub: Option<PathBuf>,
+
+    /// How the payload of an executable is compressed: xz (smallest), gzip
+    /// or none. The launcher reads all three.
+    #[arg(long, value_name = "CODEC", default_value_t = Codec::Xz, conflicts_with = "tar")]
+    pub compression: Codec,
+
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub cache: CacheArgs,
 
     /// Output executable [default: the object's name up to its first '.', in
     /// the current directory].
@@ -121,13 +155,72 @@ pub struct BtfgenArgs {
     /// BPF object (repeat for several).
     #[arg(long = "obj", required = true, value_name = "OBJ")]
     pub objects: Vec<PathBuf>,
+    #[command(flatten)]
+    #[allow(missing_docs)]
+    pub cache: CacheArgs,
 }
 
 /// `packer inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// A packed tool, a package tar (gzip or not) or a package.json.
+    /// A packed tool, a package tar (xz, gzip or not) or a package.json.
     pub file: PathBuf,
+}
+
+/// `packer fetch`.
+#[derive(Debug, Args)]
+#[command(
+    after_help = "Kernel selectors: ID[/VERSION_ID[/ARCH[/RELEASE]]] (ubuntu/20.04, \
+centos/8/x86_64/4.18.0-80.el8.x86_64); 'all' fetches the whole archive (several GB).\n\n\
+The first fetch clones with `git clone --filter=blob:none --sparse --depth 1` and checks out only \
+the selected paths; later fetches add paths and update the clone to the repository's latest commit. \
+`packer build --kernels` and `packer kernels` read this cache when no --btfhub is given. Needs git."
+)]
+pub struct FetchArgs {
+    /// Kernels to download (space- or comma-separated selectors).
+    #[arg(long, short = 'k', required = true, num_args = 1.., value_delimiter = ',', value_name = "SEL")]
+    pub kernels: Vec<String>,
+
+    /// The btfhub-archive git repository: any git URL or a local path
+    /// [default: the clone's own origin, else the public
+    /// aquasecurity/btfhub-archive on GitHub].
+    #[arg(long, value_name = "URL")]
+    pub repo: Option<String>,
+
+    /// The clone to create or update [default:
+    /// $XDG_CACHE_HOME/bpf-compatible/btfhub, else ~/.cache/bpf-compatible/btfhub].
+    #[arg(long, value_name = "DIR")]
+    pub cache: Option<PathBuf>,
+}
+
+/// `packer kernels`.
+#[derive(Debug, Args)]
+pub struct KernelsArgs {
+    /// Which kernels to list (selectors as for --kernels) [default: all].
+    #[arg(value_name = "SEL", value_delimiter = ',')]
+    pub selectors: Vec<String>,
+
+    /// The btfhub-archive directory [default: $BTFHUB_ARCHIVE, else
+    /// ./btfhub-archive, else the `packer fetch` cache].
+    #[arg(long, visible_alias = "archive", value_name = "DIR")]
+    pub btfhub: Option<PathBuf>,
+}
+
+impl FetchArgs {
+    /// The parsed selectors (usage errors, exit 2).
+    pub fn selectors(&self) -> Result<Vec<KernelSelector>, clap::Error> {
+        parse_selectors(&self.kernels, "fetch")
+    }
+}
+
+impl KernelsArgs {
+    /// The parsed selectors, `all` when none is given (usage errors, exit 2).
+    pub fn selectors(&self) -> Result<Vec<KernelSelector>, clap::Error> {
+        if self.selectors.is_empty() {
+            return Ok(vec![KernelSelector::All]);
+        }
+        parse_selectors(&self.selectors, "kernels")
+    }
 }
 
 impl BuildArgs {
@@ -194,18 +287,27 @@ impl BuildArgs {
 
     /// The parsed kernel selectors.
     pub fn selectors(&self) -> Result<Vec<KernelSelector>, clap::Error> {
-        self.kernels
-            .iter()
-            .map(|k| {
-                k.parse::<KernelSelector>()
-                    .map_err(|e| usage_error(ErrorKind::ValueValidation, &e.to_string()))
-            })
-            .collect()
+        parse_selectors(&self.kernels, "build")
     }
 }
 
+fn parse_selectors(texts: &[String], subcommand: &str) -> Result<Vec<KernelSelector>, clap::Error> {
+    texts
+        .iter()
+        .map(|k| {
+            k.parse::<KernelSelector>().map_err(|e| {
+                subcommand_error(subcommand, ErrorKind::ValueValidation, &e.to_string())
+            })
+        })
+        .collect()
+}
+
 fn usage_error(kind: ErrorKind, message: &str) -> clap::Error {
+    subcommand_error("build", kind, message)
+}
+
+fn subcommand_error(name: &str, kind: ErrorKind, message: &str) -> clap::Error {
     let mut cmd = Cli::command();
-    let build = cmd.find_subcommand_mut("build").cloned().unwrap_or(cmd);
-    build.bin_name("packer build").error(kind, message)
+    let sub = cmd.find_subcommand_mut(name).cloned().unwrap_or(cmd);
+    sub.bin_name(format!("packer {name}")).error(kind, message)
 }

@@ -51,22 +51,43 @@ impl LoadedObject {
     }
 }
 
+/// Where kernels are looked up, and whether that is `packer fetch`'s cache.
+#[derive(Debug, Clone)]
+pub struct ArchiveDir {
+    /// The btfhub-archive directory.
+    pub path: PathBuf,
+    /// Whether it is the default `packer fetch` cache.
+    pub is_fetch_cache: bool,
+}
+
 /// The btfhub-archive directory: `--btfhub`, else `$BTFHUB_ARCHIVE`, else
-/// `./btfhub-archive` when present.
-pub fn btfhub_dir(arg: Option<&Path>) -> Result<PathBuf> {
+/// `./btfhub-archive` when present, else the `packer fetch` cache when it
+/// exists.
+pub fn btfhub_dir(arg: Option<&Path>) -> Result<ArchiveDir> {
+    let given = |path: PathBuf| ArchiveDir {
+        path,
+        is_fetch_cache: false,
+    };
     if let Some(dir) = arg {
-        return Ok(dir.to_path_buf());
+        return Ok(given(dir.to_path_buf()));
     }
     if let Some(dir) = std::env::var_os("BTFHUB_ARCHIVE").filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir));
+        return Ok(given(PathBuf::from(dir)));
     }
     let local = PathBuf::from("btfhub-archive");
     if local.is_dir() {
-        return Ok(local);
+        return Ok(given(local));
+    }
+    let cache = crate::dirs::btfhub_cache()?;
+    if cache.is_dir() {
+        return Ok(ArchiveDir {
+            path: cache,
+            is_fetch_cache: true,
+        });
     }
     bail!(
-        "no btfhub archive: pass --btfhub DIR or set BTFHUB_ARCHIVE to a btfhub-archive checkout \
-         (ID/VERSION_ID/ARCH/RELEASE.btf.tar.xz), or use --kernels host"
+        "no btfhub archive: run `packer fetch --kernels ubuntu/20.04` (any selectors) to download          kernels into {}, or pass --btfhub DIR (or set BTFHUB_ARCHIVE) for a btfhub-archive          checkout (ID/VERSION_ID/ARCH/RELEASE.btf.tar.xz), or use --kernels host",
+        cache.display()
     )
 }
 
@@ -76,8 +97,16 @@ pub fn select(selectors: &[KernelSelector], btfhub: Option<&Path>) -> Result<Vec
     let mut inputs: Vec<KernelInput> = Vec::new();
     if selectors.iter().any(|s| *s != KernelSelector::Host) {
         let dir = btfhub_dir(btfhub)?;
-        let archive = Archive::scan(&dir)?;
-        for entry in archive.select(selectors)? {
+        let archive = Archive::scan(&dir.path)?;
+        let chosen = archive.select(selectors).map_err(|e| {
+            let hint = if dir.is_fetch_cache {
+                "; `packer fetch --kernels SEL` downloads more kernels into this cache"
+            } else {
+                ""
+            };
+            anyhow::anyhow!("{e}{hint}")
+        })?;
+        for entry in chosen {
             inputs.push(KernelInput {
                 kernel: entry.kernel.clone(),
                 path: entry.path.clone(),
@@ -112,47 +141,21 @@ pub fn load_kernel_btf(path: &Path) -> Result<btf::Btf> {
 /// Minimises one kernel's BTF for `objects`; errors name the kernel file and
 /// the object.
 pub fn minimize(path: &Path, objects: &[&LoadedObject]) -> Result<Vec<u8>> {
-    let kernel = load_kernel_btf(path)?;
-    let mut minimizer = btf::Minimizer::new(&kernel);
+    minimize_parsed(path, &load_kernel_btf(path)?, objects)
+}
+
+/// Minimises an already parsed kernel BTF (read from `path`, which errors
+/// name) for `objects`.
+pub fn minimize_parsed(
+    path: &Path,
+    kernel: &btf::Btf,
+    objects: &[&LoadedObject],
+) -> Result<Vec<u8>> {
+    let mut minimizer = btf::Minimizer::new(kernel);
     for obj in objects {
         minimizer
             .add_object(&obj.object)
             .with_context(|| format!("{}: {}", path.display(), obj.path.display()))?;
     }
     Ok(minimizer.finish())
-}
-
-/// Runs `work` for every kernel in parallel (rayon) with a progress bar on
-/// a terminal. Every failure is printed (`packer: error: kernel K: ...`) and
-/// the run goes on; if any failed, the result is an error counting them.
-/// On success the results are in `inputs` order.
-pub fn for_each<T: Send>(
-    inputs: &[KernelInput],
-    label: &str,
-    work: impl Fn(&KernelInput) -> Result<T> + Sync,
-) -> Result<Vec<T>> {
-    use rayon::prelude::*;
-
-    let progress = crate::progress::Progress::new(inputs.len(), label);
-    let results: Vec<Result<T>> = inputs
-        .par_iter()
-        .map(|input| {
-            log::info!("{label} {}", input.kernel);
-            let result = work(input).with_context(|| format!("kernel {}", input.kernel));
-            if let (Err(e), true) = (&result, inputs.len() > 1) {
-                progress.println(&format!("packer: error: {e:#}"));
-            }
-            progress.step(&input.kernel.to_string());
-            result
-        })
-        .collect();
-    progress.finish();
-
-    let failed = results.iter().filter(|r| r.is_err()).count();
-    if failed > 0 && inputs.len() > 1 {
-        bail!("{failed} of {} kernels failed (errors above)", inputs.len());
-    }
-    // At most one kernel failed and it was the only one: its error (not
-    // printed above) is the whole story.
-    results.into_iter().collect()
 }

@@ -3,10 +3,16 @@
 //! Glue only: argument parsing, file I/O and progress; the formats live in
 //! the `bundle` crate and BTF work in the `btf` crate.
 #![forbid(unsafe_code)]
+#![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod batch;
+mod cache;
 mod cli;
+mod clone;
 mod cmd;
+mod dirs;
 mod fsutil;
+mod git;
 mod kernel;
 mod metadata;
 mod progress;
@@ -27,10 +33,14 @@ fn main() -> ExitCode {
         // Prints help/version (exit 0) or the usage error (exit 2).
         Err(e) => e.exit(),
     };
-    if let cli::Command::Build(args) = &mut cli.command {
-        if let Err(e) = args.finish() {
-            e.exit();
-        }
+    let checked = match &mut cli.command {
+        cli::Command::Build(args) => args.finish(),
+        cli::Command::Fetch(args) => args.selectors().map(drop),
+        cli::Command::Kernels(args) => args.selectors().map(drop),
+        _ => Ok(()),
+    };
+    if let Err(e) = checked {
+        e.exit();
     }
     match cmd::run(cli.command) {
         Ok(()) => ExitCode::SUCCESS,

@@ -7,9 +7,10 @@ use anyhow::{Context, Result};
 use bundle::btfhub::{Archive, KernelSelector};
 
 use crate::{
+    batch,
     cli::BtfgenArgs,
     fsutil,
-    kernel::{self, KernelInput, LoadedObject},
+    kernel::{KernelInput, LoadedObject},
 };
 
 /// Runs `packer btfgen`.
@@ -30,18 +31,32 @@ pub fn run(args: BtfgenArgs) -> Result<()> {
         })
         .collect();
 
-    let sizes = kernel::for_each(&inputs, "btfgen", |input| {
-        let btf = kernel::minimize(&input.path, &refs)?;
+    let cache = batch::open_cache(&args.cache);
+    let options = batch::Options {
+        cache: cache.as_ref(),
+        keep_going: args.cache.keep_going,
+        label: "btfgen",
+    };
+    let minimized = batch::minimize_all(&inputs, &refs, &options)?;
+    batch::close_cache(cache);
+    let mut total = 0u64;
+    let mut written = 0usize;
+    // The kernels that worked are written even when others failed.
+    for (input, btf) in inputs.iter().zip(minimized.btfs) {
+        let Some(btf) = btf else { continue };
         let dst = args.outputdir.join(input.kernel.relative_path());
         let dir = fsutil::parent_dir(&dst);
         fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
         fsutil::write_atomic(&dst, &btf, 0o644)?;
-        Ok(btf.len() as u64)
-    })?;
+        total += btf.len() as u64;
+        written += 1;
+    }
+    if let Some(failure) = minimized.failure {
+        return Err(failure);
+    }
     fsutil::print_stdout(&format!(
-        "wrote {} minimised BTFs ({}) to {}\n",
-        sizes.len(),
-        fsutil::human_size(sizes.iter().sum()),
+        "wrote {written} minimised BTFs ({}) to {}\n",
+        fsutil::human_size(total),
         args.outputdir.display()
     ))
 }

@@ -16,6 +16,7 @@ use bundle::{
 use sha2::{Digest, Sha256};
 
 use crate::{
+    batch,
     cli::BuildArgs,
     fsutil,
     kernel::{self, LoadedObject},
@@ -43,10 +44,21 @@ pub fn run(args: BuildArgs) -> Result<()> {
     let mut inputs = kernel::select(&selectors, args.btfhub.as_deref())?;
     add_btf_files(&mut inputs, args.btf_files()?)?;
 
-    let minimized = kernel::for_each(&inputs, "minimising", |input| {
-        kernel::minimize(&input.path, &[&obj])
-    })?;
-    let btfs = share_identical(inputs.iter().map(|i| i.kernel.clone()).zip(minimized));
+    let cache = batch::open_cache(&args.cache);
+    let options = batch::Options {
+        cache: cache.as_ref(),
+        keep_going: args.cache.keep_going,
+        label: "minimising",
+    };
+    let minimized = batch::minimize_all(&inputs, &[&obj], &options)?;
+    batch::close_cache(cache);
+    let minimized = minimized.into_result()?;
+    let btfs = share_identical(
+        inputs
+            .iter()
+            .zip(minimized)
+            .filter_map(|(i, btf)| Some((i.kernel.clone(), btf?))),
+    );
 
     let mut package = Package::new(&obj.bytes, meta);
     package.bpf_compatible = Some(Provenance {
@@ -61,7 +73,7 @@ pub fn run(args: BuildArgs) -> Result<()> {
 
     let (path, payload_len) = match &output {
         Output::Tool { path, launcher } => {
-            let bytes = payload.to_tar_gz()?;
+            let bytes = payload.to_compressed(args.compression)?;
             fsutil::write_atomic(path, &trailer::append_payload(launcher, &bytes), 0o755)?;
             (path, bytes.len())
         }

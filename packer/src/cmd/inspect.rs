@@ -1,9 +1,12 @@
 //! `packer inspect`: what a packed tool or package contains.
 
-use std::{collections::BTreeMap, fmt::Write as _};
+use std::{
+    collections::{BTreeMap, HashSet},
+    fmt::Write as _,
+};
 
 use anyhow::{Context, Result};
-use bundle::{payload::Payload, trailer};
+use bundle::{codec::Codec, payload::Payload, trailer};
 
 use crate::{cli::InspectArgs, fsutil};
 
@@ -45,21 +48,50 @@ pub fn run(args: InspectArgs) -> Result<()> {
     let object_size = fsutil::human_size(object.len() as u64);
     writeln!(out, "  object:   {} ({object_size})", skel.obj_name)?;
     let payload_size = fsutil::human_size(payload_bytes.len() as u64);
-    writeln!(out, "  payload:  {payload_size}")?;
+    let codec = match Codec::sniff(payload_bytes) {
+        Codec::None if payload_bytes.first() == Some(&b'{') => "package.json".to_owned(),
+        Codec::None => "uncompressed tar".to_owned(),
+        codec => format!("{codec}-compressed tar"),
+    };
+    writeln!(out, "  payload:  {payload_size} ({codec})")?;
     writeln!(out, "  programs: {}", none_if_empty(&progs))?;
     writeln!(out, "  maps:     {}", none_if_empty(&maps))?;
     writeln!(out, "  events:   {}", none_if_empty(&events))?;
     let (kernels, unique) = (payload.btfs.len(), payload.unique_btf_count());
-    writeln!(out, "  kernels:  {kernels} ({unique} unique BTFs)")?;
+    let unique_bytes: u64 = {
+        let mut seen = HashSet::new();
+        payload
+            .btfs
+            .values()
+            .filter(|b| seen.insert(&b[..]))
+            .map(|b| b.len() as u64)
+            .sum()
+    };
+    writeln!(
+        out,
+        "  kernels:  {kernels} ({unique} unique BTF{}, {} uncompressed)",
+        if unique == 1 { "" } else { "s" },
+        fsutil::human_size(unique_bytes)
+    )?;
 
-    let mut groups: BTreeMap<String, Vec<&str>> = BTreeMap::new();
-    for k in payload.btfs.keys() {
+    let mut groups: BTreeMap<String, Vec<(&str, &[u8])>> = BTreeMap::new();
+    for (k, btf) in &payload.btfs {
         let group = format!("{}/{}/{}", k.id, k.version_id, k.arch);
-        groups.entry(group).or_default().push(&k.release);
+        groups.entry(group).or_default().push((&k.release, btf));
     }
     for (group, mut releases) in groups {
-        releases.sort_by(|a, b| bundle::compare_releases(a, b));
-        writeln!(out, "    {group}: {}", releases.join(" "))?;
+        releases.sort_by(|a, b| bundle::compare_releases(a.0, b.0));
+        let distinct: HashSet<&[u8]> = releases.iter().map(|r| r.1).collect();
+        let names: Vec<&str> = releases.iter().map(|r| r.0).collect();
+        writeln!(
+            out,
+            "    {group}: {} kernel{}, {} unique BTF{}: {}",
+            names.len(),
+            if names.len() == 1 { "" } else { "s" },
+            distinct.len(),
+            if distinct.len() == 1 { "" } else { "s" },
+            names.join(" ")
+        )?;
     }
     fsutil::print_stdout(&out)
 }

@@ -2,7 +2,9 @@
 
 mod btfgen;
 mod build;
+mod fetch;
 mod inspect;
+mod kernels;
 mod min_btf;
 
 use crate::cli::Command;
@@ -14,5 +16,7 @@ pub fn run(command: Command) -> anyhow::Result<()> {
         Command::MinBtf(args) => min_btf::run(args),
         Command::Btfgen(args) => btfgen::run(args),
         Command::Inspect(args) => inspect::run(args),
+        Command::Fetch(args) => fetch::run(args),
+        Command::Kernels(args) => kernels::run(args),
     }
 }
