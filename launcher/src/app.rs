@@ -1,17 +1,23 @@
-//! The launcher's flow: find the package, then check or load, attach and poll.
+//! The launcher's flow: find the package, build the command line from its
+//! globals, then check or load, attach and poll.
 
 use crate::btf_choice;
 use crate::check;
-use crate::cli::{self, RunOptions, RunnerCommand};
+use crate::cli::{self, PackageFormat, ProgramArgs, RunOptions, RunnerCommand};
 use crate::errors::{Failure, Kind, ResultExt};
+use crate::globals::{self, Global};
 use crate::layout_btf;
 use crate::libbpf_log;
 use crate::loader;
+use crate::options::Assignment;
 use crate::poll;
 use crate::printer::Printer;
 use crate::privileges;
+use crate::sample;
+use crate::sampler::Sampler;
 use crate::signals;
 use crate::source;
+use btf::Btf;
 use bundle::payload::Payload;
 use std::ffi::OsString;
 use std::path::Path;
@@ -21,6 +27,31 @@ const LAUNCHER_NAME: &str = "launcher";
 
 /// First arguments that make sense for the plain launcher.
 const RUNNER_WORDS: [&str; 6] = ["run", "help", "--help", "-h", "--version", "-V"];
+
+/// A package's object, decoded once: its bytes, BTF and settable globals.
+struct Program {
+    object: Vec<u8>,
+    btf: Option<Btf>,
+    globals: Vec<Global>,
+}
+
+impl Program {
+    fn new(payload: &Payload) -> Result<Program, Failure> {
+        let object = payload.package.object().kind_ctx(Kind::Payload, || {
+            "package.json: bpf_object cannot be decoded"
+        })?;
+        let btf = Btf::from_elf(&object).ok();
+        let globals = match &btf {
+            Some(btf) => globals::settable_globals(&object, btf).unwrap_or_default(),
+            None => Vec::new(),
+        };
+        Ok(Program {
+            object,
+            btf,
+            globals,
+        })
+    }
+}
 
 /// Run with these command-line arguments (including `argv[0]`); returns the exit code.
 pub fn main_with_args(args: Vec<OsString>) -> Result<i32, Failure> {
@@ -43,9 +74,17 @@ pub fn main_with_args(args: Vec<OsString>) -> Result<i32, Failure> {
             payload: Some(bytes),
         }) => {
             let payload = source::parse_payload(&bytes, &path)?;
-            let about = doc_brief(&payload);
-            match cli::parse_packed(args, &exe_name, &about) {
-                Ok(parsed) => run_payload(&payload, &parsed.options),
+            let program = Program::new(&payload)?;
+            let about = cli::packed_about(&doc_brief(&payload));
+            let (cmd, opts) = cli::program_command(
+                &exe_name,
+                &about,
+                program.globals.clone(),
+                &payload.package.meta,
+                false,
+            );
+            match cli::parse_program(cmd, &opts, args) {
+                Ok(parsed) => run_payload(&payload, &program, &parsed.options, &parsed.assignments),
                 Err(e) => Ok(clap_exit(&e)),
             }
         }
@@ -56,13 +95,65 @@ pub fn main_with_args(args: Vec<OsString>) -> Result<i32, Failure> {
         Err(e) if !runner_words => Err(e),
         _ => match cli::parse_runner(args) {
             Ok(parsed) => match parsed.command {
-                RunnerCommand::Run { package, options } => {
-                    let payload = source::read_package_file(&package)?;
-                    run_payload(&payload, &options)
-                }
+                RunnerCommand::Run {
+                    package,
+                    options,
+                    format,
+                    args,
+                } => run_package(&package, options, format, args),
             },
             Err(e) => Ok(clap_exit(&e)),
         },
+    }
+}
+
+/// `launcher run PKG [OPTIONS] [PROGRAM OPTIONS]`: read the package, then
+/// parse what follows it with the package's own options.
+fn run_package(
+    package: &Path,
+    before: RunOptions,
+    format: Option<PackageFormat>,
+    rest: Vec<OsString>,
+) -> Result<i32, Failure> {
+    let format = format.or_else(|| format_in(&rest));
+    let payload = source::read_package(package, format)?;
+    let program = Program::new(&payload)?;
+    let name = format!("{LAUNCHER_NAME} run {}", package.display());
+    let (cmd, opts) = cli::program_command(
+        &name,
+        &doc_brief(&payload),
+        program.globals.clone(),
+        &payload.package.meta,
+        true,
+    );
+    let argv = std::iter::once(OsString::from(&name)).chain(rest);
+    match cli::parse_program(cmd, &opts, argv) {
+        Ok(ProgramArgs {
+            options,
+            assignments,
+        }) => run_payload(&payload, &program, &before.merge(options), &assignments),
+        Err(e) => Ok(clap_exit(&e)),
+    }
+}
+
+/// `--format X` / `--format=X` among the arguments after the package
+/// (needed before the package is read; clap checks it again later).
+fn format_in(args: &[OsString]) -> Option<PackageFormat> {
+    let text: Vec<String> = args
+        .iter()
+        .map(|a| a.to_string_lossy().into_owned())
+        .collect();
+    let value = text.iter().enumerate().find_map(|(i, a)| {
+        if a == "--format" {
+            text.get(i + 1).cloned()
+        } else {
+            a.strip_prefix("--format=").map(str::to_string)
+        }
+    })?;
+    match value.as_str() {
+        "json" => Some(PackageFormat::Json),
+        "tar" => Some(PackageFormat::Tar),
+        _ => None,
     }
 }
 
@@ -76,22 +167,24 @@ fn clap_exit(e: &clap::Error) -> i32 {
     }
 }
 
-/// The package's one-line description (`meta.bpf_skel.doc.brief`), if any.
+/// The package's one-line description (`meta.bpf_skel.doc.brief`, else
+/// `description`), if any.
 fn doc_brief(payload: &Payload) -> String {
-    payload
-        .package
-        .meta
-        .bpf_skel
-        .doc
-        .as_ref()
-        .and_then(|d| d.get("brief"))
-        .and_then(|b| b.as_str())
+    let doc = payload.package.meta.bpf_skel.doc.as_ref();
+    ["brief", "description"]
+        .iter()
+        .find_map(|k| doc.and_then(|d| d.get(*k)).and_then(|b| b.as_str()))
         .unwrap_or("")
         .to_string()
 }
 
 /// `--check`, or load + attach + poll until stopped.
-fn run_payload(payload: &Payload, opts: &RunOptions) -> Result<i32, Failure> {
+fn run_payload(
+    payload: &Payload,
+    program: &Program,
+    opts: &RunOptions,
+    assignments: &[Assignment],
+) -> Result<i32, Failure> {
     let decision = btf_choice::decide(payload, opts.btf.as_deref());
     if opts.check {
         let report = check::report(payload, &decision);
@@ -102,6 +195,11 @@ fn run_payload(payload: &Payload, opts: &RunOptions) -> Result<i32, Failure> {
             Kind::NotCovered.exit_code()
         });
     }
+
+    let meta = &payload.package.meta;
+    let layouts = layout_btf::event_layouts(program.btf.as_ref(), meta)?;
+    let specs = sample::specs(meta, &opts.sample, opts.interval)
+        .map_err(|e| Failure::new(Kind::Payload, e))?;
 
     libbpf_log::install(opts.verbose);
     signals::install().kind(Kind::Other)?;
@@ -116,36 +214,61 @@ fn run_payload(payload: &Payload, opts: &RunOptions) -> Result<i32, Failure> {
             "using BTF: {} [libbpf btf_custom_path: {path}]",
             btf_choice::describe(&decision)
         );
+        for a in assignments {
+            eprintln!("setting {} ({}+{})", a.name, a.section, a.offset);
+        }
     }
 
-    let meta = &payload.package.meta;
-    let object_bytes = payload.package.object().kind_ctx(Kind::Payload, || {
-        "package.json: bpf_object cannot be decoded"
-    })?;
-    let layout = layout_btf::event_layout(&object_bytes, &meta.export_types)?;
-
-    let loaded = loader::load_and_attach(&meta.bpf_skel.obj_name, &object_bytes, &prepared)?;
+    let loaded = loader::load_and_attach(
+        &meta.bpf_skel.obj_name,
+        &program.object,
+        &prepared,
+        assignments,
+    )?;
     let maps = poll::output_maps(&loaded.object);
-    if !maps.is_empty() && layout.is_none() {
+    let without_layout: Vec<&str> = maps
+        .iter()
+        .filter(|m| layouts.for_map(m).is_none())
+        .map(String::as_str)
+        .collect();
+    if !without_layout.is_empty() {
         eprintln!(
             "warning: package.json has no export_types and the object has no `struct event`; \
              printing raw records from {} as hex (rebuild the package with the event struct exported)",
-            maps.join(", ")
+            without_layout.join(", ")
         );
+    }
+    let mut samplers = Sampler::new(&loaded.object, specs, |name| match &program.btf {
+        Some(btf) => layout_btf::map_types(btf, name),
+        None => sample::MapTypes::default(),
+    })?;
+    let mut what = Vec::new();
+    if !maps.is_empty() {
+        what.push(format!("printing events from {}", maps.join(", ")));
+    }
+    if !samplers.is_empty() {
+        let names: Vec<String> = samplers.iter().map(|s| s.map_name().to_string()).collect();
+        what.push(format!("sampling {}", names.join(", ")));
+    }
+    if what.is_empty() {
+        what.push("no ring/perf buffer or sampled map, nothing to print".to_string());
     }
     eprintln!(
         "{}: {} program(s) attached; {}; Ctrl-C to stop",
         meta.bpf_skel.obj_name,
         loaded.links.len(),
-        if maps.is_empty() {
-            "no ring/perf buffer map, nothing to print".to_string()
-        } else {
-            format!("printing events from {}", maps.join(", "))
-        }
+        what.join("; ")
     );
 
-    let printer = Printer::new(layout, opts.json);
-    let stats = poll::run(&loaded.object, printer, meta.poll_timeout_ms())?;
+    let json = opts.json;
+    let stats = poll::run(
+        &loaded.object,
+        |name| layouts.for_map(name),
+        move |layout| Printer::new(layout, json),
+        &mut samplers,
+        json,
+        meta.poll_timeout_ms(),
+    )?;
     drop(loaded);
     if stats.lost > 0 {
         eprintln!("{} events lost", stats.lost);

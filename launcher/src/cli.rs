@@ -1,9 +1,11 @@
 //! Command lines. A packed tool takes options directly (`mytool [OPTIONS]`);
 //! the plain launcher has a `run` subcommand that names a package file.
 
-use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand};
+use crate::options::{self, Assignment, GlobalOption};
+use clap::{Args, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::path::PathBuf;
+use std::time::Duration;
 
 /// Options shared by a packed tool and `launcher run`.
 #[derive(Args, Debug, Clone, Default)]
@@ -21,6 +23,61 @@ pub struct RunOptions {
     /// Print libbpf's log (debug level) to stderr
     #[arg(short, long)]
     pub verbose: bool,
+    /// Print this map periodically as a histogram (value struct with a `slots`
+    /// array) or key/value table, like maps marked `sample` in the package
+    /// (repeatable)
+    #[arg(long, value_name = "MAP")]
+    pub sample: Vec<String>,
+    /// How often sampled maps are printed: 1s, 500ms, 2m (a plain number is
+    /// seconds) [default: the package's interval, else 1s]
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub interval: Option<Duration>,
+}
+
+impl RunOptions {
+    /// Combine options given before the package (`launcher run --json PKG`)
+    /// with those given after it.
+    pub fn merge(mut self, later: RunOptions) -> RunOptions {
+        self.json |= later.json;
+        self.check |= later.check;
+        self.verbose |= later.verbose;
+        self.btf = later.btf.or(self.btf);
+        self.sample.extend(later.sample);
+        self.interval = later.interval.or(self.interval);
+        self
+    }
+}
+
+/// `1s`, `250ms`, `2m`, `1.5` (seconds).
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let t = s.trim();
+    let (num, scale) = if let Some(n) = t.strip_suffix("ms") {
+        (n, 0.001)
+    } else if let Some(n) = t.strip_suffix('s') {
+        (n, 1.0)
+    } else if let Some(n) = t.strip_suffix('m') {
+        (n, 60.0)
+    } else {
+        (t, 1.0)
+    };
+    let v: f64 = num
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{s}' is not a duration (e.g. 1s, 500ms, 2m)"))?;
+    let secs = v * scale;
+    if !(0.001..=86_400.0).contains(&secs) {
+        return Err(format!("'{s}' is out of range: 1ms..24h"));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+/// How `launcher run` reads its package.
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PackageFormat {
+    /// ecc's package.json
+    Json,
+    /// A tar, plain, gzip or xz (package.json + btfhub-archive/)
+    Tar,
 }
 
 const EXIT_CODES: &str = "\
@@ -36,9 +93,17 @@ Two ways to use it:
     package and per-kernel BTFs to a copy of this launcher; running `./mytool`
     loads and attaches the programs and prints their events until Ctrl-C.
     A packed tool takes the options of `launcher run` directly:
-    mytool [--json] [--check] [--btf FILE] [-v]
-  * Runner: `launcher run PKG` runs an ecc/eunomia-style package.json, or a tar /
-    tar.gz with package.json and btfhub-archive/<ID>/<VERSION_ID>/<ARCH>/<RELEASE>.btf.
+    mytool [--json] [--check] [--btf FILE] [-v] [PROGRAM OPTIONS]
+  * Runner: `launcher run PKG [OPTIONS] [PROGRAM OPTIONS]` runs an ecc/eunomia
+    package.json, or a tar (plain, gzip or xz; ecc -b, bpf-compatible btfgen or
+    packer --tar) with package.json and
+    btfhub-archive/<ID>/<VERSION_ID>/<ARCH>/<RELEASE>.btf; PKG `-` reads stdin.
+
+Program options: every global variable of the BPF object (`const volatile`
+.rodata, .data, .bss) of an integer, bool, enum or char[] type is an option:
+`target_pid` is `--target-pid N`, a bool `flag` is `--flag` / `--no-flag`, an
+enum takes an enumerator name, a char[] a string; `launcher run PKG --help`
+lists them with their defaults.
 
 BTF used, in order: --btf FILE; /sys/kernel/btf/vmlinux when readable; the
 embedded BTF matching this system's os-release ID/VERSION_ID, arch and kernel
@@ -47,7 +112,10 @@ release exactly (passed to libbpf from a sealed memfd); else exit 3.
 Events from every ring buffer and perf buffer map are decoded with the
 object's BTF (export_types[0]) and printed as a table (default: local time,
 then one column per struct member) or, with --json, one object per line (keys in
-struct member order, no timestamp). Ctrl-C or SIGTERM detaches and exits 0.";
+struct member order, no timestamp). Maps marked `sample` in the package, or
+named with --sample MAP, are printed every --interval as log2/linear histograms
+(a value struct with a `slots` array) or key/value tables, and once more at
+exit. Ctrl-C or SIGTERM detaches and exits 0.";
 
 /// `launcher` without a payload.
 #[derive(Parser, Debug)]
@@ -64,41 +132,86 @@ pub enum RunnerCommand {
     /// Run a package: package.json, or a tar / tar.gz with package.json and btfhub-archive/
     #[command(after_help = EXIT_CODES)]
     Run {
-        /// The package file
+        /// The package file, or `-` for standard input
         #[arg(value_name = "PKG")]
         package: PathBuf,
         /// Options.
         #[command(flatten)]
         options: RunOptions,
+        /// What PKG is [default: recognised from its content]; checked when given
+        #[arg(long, value_enum)]
+        format: Option<PackageFormat>,
+        /// The program's own options (its global variables, see `launcher run PKG --help`)
+        #[arg(
+            value_name = "PROGRAM OPTIONS",
+            trailing_var_arg = true,
+            allow_hyphen_values = true
+        )]
+        args: Vec<OsString>,
     },
 }
 
-/// A packed tool's command line.
-#[derive(Parser, Debug)]
-#[command(version, after_help = EXIT_CODES)]
-pub struct PackedCli {
-    /// Options.
-    #[command(flatten)]
+/// A parsed program command line: launcher options and the values for
+/// the program's globals.
+#[derive(Debug)]
+pub struct ProgramArgs {
+    /// Launcher options.
     pub options: RunOptions,
+    /// Globals to set before loading.
+    pub assignments: Vec<Assignment>,
 }
 
-/// Parse a packed tool's command line; `name` and `about` come from the
-/// executable name and the package's doc comment.
-pub fn parse_packed(
-    args: impl IntoIterator<Item = OsString>,
+/// The command of a program: the launcher options plus one option per
+/// global. `runner` adds `--format` (for `launcher run PKG ...`).
+pub fn program_command(
     name: &str,
     about: &str,
-) -> Result<PackedCli, clap::Error> {
-    let about = format!(
-        "{about}\n\nA CO-RE eBPF tool packed with bpf-compatible: it loads and attaches its programs \
-         with native BTF, or with the embedded BTF for this kernel, and prints events until Ctrl-C."
-    );
-    let cmd = PackedCli::command()
-        .name(name.to_string())
+    globals: Vec<crate::globals::Global>,
+    meta: &bundle::package::Meta,
+    runner: bool,
+) -> (clap::Command, Vec<GlobalOption>) {
+    let mut cmd = RunOptions::augment_args(clap::Command::new(name.to_string()))
         .bin_name(name.to_string())
-        .about(about.trim_start().to_string());
+        .about(about.trim().to_string())
+        .version(env!("CARGO_PKG_VERSION"))
+        .after_help(EXIT_CODES);
+    if runner {
+        cmd = cmd.arg(
+            clap::Arg::new("format")
+                .long("format")
+                .value_parser(clap::builder::EnumValueParser::<PackageFormat>::new())
+                .help("What PKG is [default: recognised from its content]"),
+        );
+    }
+    let opts = options::global_options(globals, meta, &cmd);
+    if !opts.is_empty() {
+        cmd = cmd.next_help_heading("Program options (global variables of the BPF object)");
+    }
+    (options::add_to(cmd, &opts), opts)
+}
+
+/// Parse `args` (including `argv[0]`) with a [`program_command`].
+pub fn parse_program(
+    cmd: clap::Command,
+    opts: &[GlobalOption],
+    args: impl IntoIterator<Item = OsString>,
+) -> Result<ProgramArgs, clap::Error> {
     let matches = cmd.try_get_matches_from(args)?;
-    PackedCli::from_arg_matches(&matches)
+    let options = RunOptions::from_arg_matches(&matches)?;
+    Ok(ProgramArgs {
+        options,
+        assignments: options::assignments(&matches, opts),
+    })
+}
+
+/// The about text of a packed tool from its package doc.
+pub fn packed_about(brief: &str) -> String {
+    format!(
+        "{brief}\n\nA CO-RE eBPF tool packed with bpf-compatible: it loads and attaches its programs \
+         with native BTF, or with the embedded BTF for this kernel, and prints events until Ctrl-C."
+    )
+    .trim_start()
+    .to_string()
 }
 
 /// Parse the plain launcher's command line.
@@ -115,15 +228,29 @@ mod tests {
     }
 
     #[test]
-    fn runner_parses_run_with_options() {
+    fn runner_parses_run_with_options_before_and_after_the_package() {
         let cli = parse_runner(os(&[
-            "launcher", "run", "p.json", "--json", "--btf", "/b", "-v",
+            "launcher",
+            "run",
+            "--json",
+            "p.json",
+            "--btf",
+            "/b",
+            "-v",
+            "--target-pid",
+            "3",
         ]))
         .unwrap();
-        let RunnerCommand::Run { package, options } = cli.command;
+        let RunnerCommand::Run {
+            package,
+            options,
+            args,
+            format,
+        } = cli.command;
         assert_eq!(package, PathBuf::from("p.json"));
-        assert!(options.json && options.verbose && !options.check);
+        assert!(options.json && options.verbose && format.is_none());
         assert_eq!(options.btf, Some(PathBuf::from("/b")));
+        assert_eq!(os(&["--target-pid", "3"]), args);
     }
 
     #[test]
@@ -133,13 +260,35 @@ mod tests {
     }
 
     #[test]
-    fn packed_takes_options_directly_and_names_itself() {
-        let cli = parse_packed(os(&["mytool", "--check"]), "mytool", "Trace exec").unwrap();
-        assert!(cli.options.check);
-        let help = parse_packed(os(&["mytool", "--help"]), "mytool", "Trace exec").unwrap_err();
+    fn program_command_has_the_launcher_options_and_format_for_runner() {
+        let meta = bundle::package::Meta::new("x_bpf");
+        let (cmd, opts) = program_command("mytool", "Trace exec", Vec::new(), &meta, false);
+        let parsed = parse_program(
+            cmd,
+            &opts,
+            os(&["mytool", "--check", "--sample", "h", "--interval", "250ms"]),
+        )
+        .unwrap();
+        assert!(parsed.options.check);
+        assert_eq!(parsed.options.sample, vec!["h".to_string()]);
+        assert_eq!(parsed.options.interval, Some(Duration::from_millis(250)));
+        let (cmd, opts) = program_command("mytool", "Trace exec", Vec::new(), &meta, false);
+        let help = parse_program(cmd, &opts, os(&["mytool", "--help"])).unwrap_err();
         let text = help.to_string();
         assert!(text.contains("Usage: mytool"), "{text}");
         assert!(text.contains("Trace exec"), "{text}");
-        assert!(parse_packed(os(&["mytool", "run", "x"]), "mytool", "").is_err());
+        let (cmd, opts) = program_command("mytool", "", Vec::new(), &meta, false);
+        assert!(parse_program(cmd, &opts, os(&["mytool", "--format", "json"])).is_err());
+        let (cmd, opts) = program_command("launcher run -", "", Vec::new(), &meta, true);
+        assert!(parse_program(cmd, &opts, os(&["x", "--format", "json"])).is_ok());
+        let (cmd, opts) = program_command("launcher run -", "", Vec::new(), &meta, true);
+        assert!(parse_program(cmd, &opts, os(&["x", "--format", "zip"])).is_err());
+    }
+
+    #[test]
+    fn durations() {
+        assert_eq!(parse_duration("2").unwrap(), Duration::from_secs(2));
+        assert_eq!(parse_duration("1m").unwrap(), Duration::from_secs(60));
+        assert!(parse_duration("0").is_err() && parse_duration("x").is_err());
     }
 }

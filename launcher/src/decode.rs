@@ -64,6 +64,12 @@ pub fn decode_event(
     Ok(decode_fields(&layout.fields, data))
 }
 
+/// Decode one value of `shape` from the start of `bytes` (missing bytes read
+/// as zero).
+pub fn decode_shape_at(shape: &Shape, bytes: &[u8]) -> Value {
+    decode_shape(shape, bytes)
+}
+
 fn decode_fields(fields: &[Field], data: &[u8]) -> Vec<(String, Value)> {
     fields
         .iter()

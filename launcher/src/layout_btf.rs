@@ -13,30 +13,74 @@ const DEFAULT_EVENT_STRUCT: &str = "event";
 /// BPF pointers are 64-bit.
 const POINTER_SIZE: u32 = 8;
 
+/// The layouts of every output map: `export_types[0]` (see
+/// [`layout_from_btf`]) for all maps, except maps whose meta entry has an
+/// `export_config` of `{"btf_type_id": N}` (eunomia's multiple-export mode),
+/// which get struct N.
+#[derive(Debug, Clone, Default)]
+pub struct EventLayouts {
+    /// The layout for maps without their own.
+    pub default: Option<EventLayout>,
+    /// Map name → its own layout.
+    pub per_map: Vec<(String, EventLayout)>,
+}
+
+impl EventLayouts {
+    /// The layout records of map `name` are decoded with.
+    pub fn for_map(&self, name: &str) -> Option<EventLayout> {
+        self.per_map
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, l)| l.clone())
+            .or_else(|| self.default.clone())
+    }
+}
+
+/// [`EventLayouts`] for the object and its package meta.
+pub fn event_layouts(
+    btf: Option<&Btf>,
+    meta: &bundle::package::Meta,
+) -> Result<EventLayouts, Failure> {
+    let Some(btf) = btf else {
+        if meta.export_types.is_empty() {
+            return Ok(EventLayouts::default());
+        }
+        return Err(Failure::new(
+            Kind::Payload,
+            "package.json: the BPF object has no readable .BTF; it is needed to decode events as \
+             export_types[0]; rebuild the object with clang -g",
+        ));
+    };
+    let mut out = EventLayouts {
+        default: layout_from_btf(btf, &meta.export_types)?,
+        per_map: Vec::new(),
+    };
+    for m in &meta.bpf_skel.maps {
+        let id = m
+            .extra
+            .get("export_config")
+            .and_then(|c| c.get("btf_type_id"))
+            .and_then(serde_json::Value::as_u64)
+            .and_then(|id| u32::try_from(id).ok());
+        if let Some(id) = id {
+            let layout = struct_layout(btf, id).map_err(|e| {
+                Failure::new(
+                    Kind::Payload,
+                    format!(
+                        "package.json: map {}: export_config btf_type_id {id}: {e}",
+                        m.name
+                    ),
+                )
+            })?;
+            out.per_map.push((m.name.clone(), layout));
+        }
+    }
+    Ok(out)
+}
+
 /// The layout to decode records with: `export_types[0]`, or, when the
 /// package exports nothing, the object's only `struct event`; `None` when
 /// neither exists (records are then shown as hex).
-pub fn event_layout(
-    object_elf: &[u8],
-    export_types: &[ExportType],
-) -> Result<Option<EventLayout>, Failure> {
-    let btf = match Btf::from_elf(object_elf) {
-        Ok(btf) => btf,
-        Err(_) if export_types.is_empty() => return Ok(None),
-        Err(e) => {
-            return Err(Failure::new(
-                Kind::Payload,
-                format!(
-                "package.json: the BPF object's .BTF cannot be read ({e}); it is needed to decode \
-                     events as export_types[0]; rebuild the object with clang -g"
-            ),
-            ))
-        }
-    };
-    layout_from_btf(&btf, export_types)
-}
-
-/// [`event_layout`] for already parsed BTF.
 pub fn layout_from_btf(
     btf: &Btf,
     export_types: &[ExportType],
@@ -197,6 +241,50 @@ fn is_char(t: &Type<'_>) -> bool {
             ..
         }
     )
+}
+
+/// Key and value shapes of the BTF-defined map `name` (`__type(key, ...)`,
+/// `__type(value, ...)` in its `.maps` definition); `None` parts when the map
+/// gives only sizes.
+pub fn map_types(btf: &Btf, name: &str) -> crate::sample::MapTypes {
+    let mut out = crate::sample::MapTypes::default();
+    let def = (1..btf.type_count()).find_map(|id| match btf.type_by_id(id) {
+        Some(Type::Datasec {
+            name: ".maps",
+            vars,
+            ..
+        }) => vars.iter().find_map(|v| match btf.type_by_id(v.type_id) {
+            Some(Type::Var {
+                name: n, type_id, ..
+            }) if n == name => Some(type_id),
+            _ => None,
+        }),
+        _ => None,
+    });
+    let Some(def) = def else { return out };
+    let Ok((_, t)) = resolve(btf, def) else {
+        return out;
+    };
+    let Some(members) = t.members() else {
+        return out;
+    };
+    for m in members.iter() {
+        let target = match resolve(btf, m.type_id) {
+            Ok((_, Type::Ptr { target })) => target,
+            _ => continue,
+        };
+        match m.name {
+            "key" => out.key = shape(btf, target, 0).ok(),
+            "value" => out.value = shape(btf, target, 0).ok(),
+            _ => {}
+        }
+    }
+    out
+}
+
+/// The [`Shape`] of any type of `btf` (typedefs and qualifiers resolved).
+pub fn shape_of(btf: &Btf, id: u32) -> Result<Shape, String> {
+    shape(btf, id, 0)
 }
 
 fn shape(btf: &Btf, id: u32, depth: u32) -> Result<Shape, String> {

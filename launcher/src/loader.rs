@@ -3,7 +3,8 @@
 use crate::btf_choice::PreparedBtf;
 use crate::errors::{Failure, Kind, ResultExt};
 use crate::libbpf_log;
-use libbpf_rs::{Link, Object, ObjectBuilder};
+use crate::options::Assignment;
+use libbpf_rs::{Link, Object, ObjectBuilder, OpenObject};
 
 /// A loaded object and the links that keep its programs attached.
 /// Dropping it detaches the programs and unloads the object.
@@ -20,6 +21,7 @@ pub fn load_and_attach(
     obj_name: &str,
     object_bytes: &[u8],
     btf: &PreparedBtf,
+    assignments: &[Assignment],
 ) -> Result<Loaded, Failure> {
     let mut builder = ObjectBuilder::default();
     // An empty name lets libbpf derive one; libbpf-rs passes a NUL-terminated copy.
@@ -39,6 +41,9 @@ pub fn load_and_attach(
         .open_memory(object_bytes)
         .map_err(|e| libbpf_log::explain(&format!("libbpf cannot open BPF object {obj_name}"), e))
         .kind(Kind::Libbpf)?;
+
+    let mut open = open;
+    set_globals(&mut open, assignments)?;
 
     libbpf_log::clear();
     let object = open
@@ -91,4 +96,48 @@ pub fn load_and_attach(
         ));
     }
     Ok(Loaded { links, object })
+}
+
+/// Write the option values into the global-data maps' initial values
+/// (libbpf copies them into the maps at load; `.rodata` is frozen after).
+fn set_globals(open: &mut OpenObject, assignments: &[Assignment]) -> Result<(), Failure> {
+    for a in assignments {
+        let mut done = false;
+        for mut map in open.maps_mut() {
+            let name = map.name().to_string_lossy().into_owned();
+            if !name.ends_with(&a.section) {
+                continue;
+            }
+            let Some(data) = map.initial_value_mut() else {
+                continue;
+            };
+            let end = a.offset.saturating_add(a.bytes.len());
+            let Some(dst) = data.get_mut(a.offset..end) else {
+                return Err(Failure::new(
+                    Kind::Payload,
+                    format!(
+                        "global {} (bytes {}..{end} of {}) lies outside map {name} ({} bytes); \
+                         the package does not match its object",
+                        a.name,
+                        a.offset,
+                        a.section,
+                        data.len()
+                    ),
+                ));
+            };
+            dst.copy_from_slice(&a.bytes);
+            done = true;
+            break;
+        }
+        if !done {
+            return Err(Failure::new(
+                Kind::Libbpf,
+                format!(
+                    "cannot set global {}: libbpf made no map for section {} of this object",
+                    a.name, a.section
+                ),
+            ));
+        }
+    }
+    Ok(())
 }

@@ -9,14 +9,18 @@ mod check;
 mod cli;
 mod decode;
 mod errors;
+mod globals;
 mod layout;
 mod layout_btf;
 mod libbpf_log;
 mod loader;
+mod options;
 mod output;
 mod poll;
 mod printer;
 mod privileges;
+mod sample;
+mod sampler;
 mod signals;
 mod source;
 

@@ -2,12 +2,15 @@
 //! until SIGINT/SIGTERM (or stdout is closed).
 
 use crate::errors::{Failure, Kind};
+use crate::layout::EventLayout;
 use crate::printer::Printer;
+use crate::sampler::Sampler;
 use crate::signals;
 use libbpf_rs::{MapCore, MapType, Object, PerfBufferBuilder, RingBufferBuilder};
 use std::cell::{Cell, RefCell};
 use std::os::fd::RawFd;
 use std::rc::Rc;
+use std::time::Instant;
 
 /// What happened while polling.
 #[derive(Debug, Default)]
@@ -27,9 +30,48 @@ pub fn output_maps(object: &Object) -> Vec<String> {
         .collect()
 }
 
-/// Poll until stopped, feeding every record to `printer`.
-pub fn run(object: &Object, printer: Printer, timeout_ms: i32) -> Result<PollStats, Failure> {
-    let printer = Rc::new(RefCell::new(printer));
+type Shared = Rc<RefCell<Printer>>;
+
+/// One printer per distinct event layout; maps with the same layout share it.
+struct Printers {
+    all: Vec<Shared>,
+    make: Box<dyn Fn(Option<EventLayout>) -> Printer>,
+}
+
+impl Printers {
+    fn for_layout(&mut self, layout: Option<EventLayout>) -> Shared {
+        if let Some(p) = self
+            .all
+            .iter()
+            .find(|p| p.borrow().layout() == layout.as_ref())
+        {
+            return Rc::clone(p);
+        }
+        let p = Rc::new(RefCell::new((self.make)(layout)));
+        self.all.push(Rc::clone(&p));
+        p
+    }
+
+    fn closed(&self) -> bool {
+        self.all.iter().any(|p| p.borrow().closed)
+    }
+}
+
+/// Poll until stopped: records of each ring/perf buffer map go to a printer
+/// for `layout_of(map name)` (made by `make_printer`); sampled maps are printed
+/// on their schedule and once more at the end.
+pub fn run(
+    object: &Object,
+    layout_of: impl Fn(&str) -> Option<EventLayout>,
+    make_printer: impl Fn(Option<EventLayout>) -> Printer + 'static,
+    samplers: &mut [Sampler],
+    json: bool,
+    timeout_ms: i32,
+) -> Result<PollStats, Failure> {
+    let mut printers = Printers {
+        all: Vec::new(),
+        make: Box::new(make_printer),
+    };
     let lost = Rc::new(Cell::new(0u64));
     let timeout_ms: libc::c_int = timeout_ms.max(1);
 
@@ -41,7 +83,7 @@ pub fn run(object: &Object, printer: Printer, timeout_ms: i32) -> Result<PollSta
         let name = map.name().to_string_lossy().into_owned();
         match map.map_type() {
             MapType::RingBuf => {
-                let p = Rc::clone(&printer);
+                let p = printers.for_layout(layout_of(&name));
                 ring_builder
                     .add(map, move |data: &[u8]| {
                         let mut p = p.borrow_mut();
@@ -56,7 +98,7 @@ pub fn run(object: &Object, printer: Printer, timeout_ms: i32) -> Result<PollSta
                 ring_count += 1;
             }
             MapType::PerfEventArray => {
-                let p = Rc::clone(&printer);
+                let p = printers.for_layout(layout_of(&name));
                 let l = Rc::clone(&lost);
                 let perf = PerfBufferBuilder::new(map)
                     .sample_cb(move |_cpu, data: &[u8]| p.borrow_mut().record(data))
@@ -82,25 +124,48 @@ pub fn run(object: &Object, printer: Printer, timeout_ms: i32) -> Result<PollSta
     fds.extend(perf_buffers.iter().map(|p| p.epoll_fd()));
     let mut waiter = Waiter::new(&fds);
 
-    if !fds.is_empty() {
-        printer.borrow_mut().header();
+    match printers.all.as_slice() {
+        [only] => only.borrow_mut().header(),
+        many => many.iter().for_each(|p| p.borrow_mut().lazy_header()),
     }
-    while !signals::stop_requested() && !printer.borrow().closed {
-        if !waiter.wait(timeout_ms)? {
-            continue;
-        }
-        if let Some(r) = &ring {
-            if let Err(e) = r.consume() {
-                if !printer.borrow().closed {
-                    return Err(poll_error("ring buffer", e));
+    let mut stdout_closed = false;
+    while !signals::stop_requested() && !printers.closed() && !stdout_closed {
+        let now = Instant::now();
+        let wait_ms = samplers
+            .iter()
+            .map(|s| s.due().saturating_duration_since(now).as_millis())
+            .min()
+            .map_or(timeout_ms, |ms| {
+                libc::c_int::try_from(ms)
+                    .unwrap_or(timeout_ms)
+                    .clamp(1, timeout_ms)
+            });
+        let ready = waiter.wait(wait_ms)?;
+        if ready {
+            if let Some(r) = &ring {
+                if let Err(e) = r.consume() {
+                    if !printers.closed() {
+                        return Err(poll_error("ring buffer", e));
+                    }
                 }
             }
+            for perf in &perf_buffers {
+                perf.consume().map_err(|e| poll_error("perf buffer", e))?;
+            }
         }
-        for perf in &perf_buffers {
-            perf.consume().map_err(|e| poll_error("perf buffer", e))?;
+        for s in samplers.iter_mut() {
+            stdout_closed |= !s.tick(object, json, false);
         }
     }
-    let decode_errors = printer.borrow().decode_errors;
+    // A last look at the sampled maps, so a short run still shows them.
+    if !stdout_closed && !printers.closed() {
+        for s in samplers.iter_mut() {
+            if !s.tick(object, json, true) {
+                break;
+            }
+        }
+    }
+    let decode_errors = printers.all.iter().map(|p| p.borrow().decode_errors).sum();
     Ok(PollStats {
         lost: lost.get(),
         decode_errors,

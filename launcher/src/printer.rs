@@ -21,6 +21,7 @@ pub struct Printer {
     pub decode_errors: u64,
     /// stdout was closed (e.g. `| head`): stop polling.
     pub closed: bool,
+    header_due: bool,
 }
 
 impl Printer {
@@ -40,7 +41,14 @@ impl Printer {
             format,
             decode_errors: 0,
             closed: false,
+            header_due: false,
         }
+    }
+
+    /// Print the table header before the first record instead of at start
+    /// (when several event types share stdout).
+    pub fn lazy_header(&mut self) {
+        self.header_due = matches!(self.format, Format::Table(_));
     }
 
     /// Print the table header (nothing for JSON).
@@ -51,8 +59,13 @@ impl Printer {
         }
     }
 
-    /// Decode and print one record.
+    /// Decode and print one record; the header first when it is still due
+    /// (see [`Printer::lazy_header`]).
     pub fn record(&mut self, data: &[u8]) {
+        if self.header_due {
+            self.header_due = false;
+            self.header();
+        }
         if let Some(line) = self.format_record(data, &local_hms()) {
             self.emit(&line);
         }
@@ -84,11 +97,21 @@ impl Printer {
         if self.closed {
             return;
         }
-        let mut out = std::io::stdout().lock();
-        if writeln!(out, "{line}").and_then(|()| out.flush()).is_err() {
+        if !print_line(line) {
             self.closed = true;
         }
     }
+
+    /// The layout records are decoded with.
+    pub fn layout(&self) -> Option<&EventLayout> {
+        self.layout.as_ref()
+    }
+}
+
+/// Write one line to stdout and flush; `false` when stdout is closed.
+pub fn print_line(line: &str) -> bool {
+    let mut out = std::io::stdout().lock();
+    writeln!(out, "{line}").and_then(|()| out.flush()).is_ok()
 }
 
 #[cfg(test)]

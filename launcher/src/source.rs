@@ -1,8 +1,10 @@
 //! Where the package comes from: the payload appended to this executable
 //! (a packed tool) or a file named on the command line (`launcher run`).
 
+use crate::cli::PackageFormat;
 use crate::errors::{Failure, Kind, ResultExt};
 use bundle::payload::Payload;
+use std::io::Read;
 use std::path::{Path, PathBuf};
 
 /// This executable, and the payload appended to it if there is one.
@@ -55,12 +57,51 @@ pub fn parse_payload(bytes: &[u8], origin: &Path) -> Result<Payload, Failure> {
 }
 
 /// Read and parse the package named on the `launcher run` command line
-/// (`package.json`, a tar or a tar.gz).
-pub fn read_package_file(path: &Path) -> Result<Payload, Failure> {
-    let bytes = std::fs::read(path).kind_ctx(Kind::Payload, || {
-        format!("cannot read package {}", path.display())
-    })?;
-    parse_payload(&bytes, path)
+/// (`package.json`, a tar, tar.gz or tar.xz; `-` = standard input). With
+/// `format`, the content must be of that form.
+pub fn read_package(path: &Path, format: Option<PackageFormat>) -> Result<Payload, Failure> {
+    let stdin = path == Path::new("-");
+    let bytes = if stdin {
+        let mut buf = Vec::new();
+        std::io::stdin()
+            .lock()
+            .read_to_end(&mut buf)
+            .kind_ctx(Kind::Payload, || {
+                "cannot read the package from standard input"
+            })?;
+        buf
+    } else {
+        std::fs::read(path).kind_ctx(Kind::Payload, || {
+            format!("cannot read package {}", path.display())
+        })?
+    };
+    let origin = if stdin {
+        PathBuf::from("<stdin>")
+    } else {
+        path.to_path_buf()
+    };
+    check_format(&bytes, format, &origin)?;
+    parse_payload(&bytes, &origin)
+}
+
+/// With `--format json` the input must be a JSON object, with `--format tar`
+/// it must not be one.
+fn check_format(bytes: &[u8], format: Option<PackageFormat>, origin: &Path) -> Result<(), Failure> {
+    let json = bytes
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'{');
+    let problem = match format {
+        Some(PackageFormat::Json) if !json => "--format json, but the input is not a JSON object",
+        Some(PackageFormat::Tar) if json => {
+            "--format tar, but the input is JSON (use --format json)"
+        }
+        _ => return Ok(()),
+    };
+    Err(Failure::new(
+        Kind::Payload,
+        format!("{}: {problem}", origin.display()),
+    ))
 }
 
 /// The message for an executable that should carry a payload but does not.
