@@ -126,7 +126,7 @@ test: deps build examples tracefs
 	BPFC_BIN_DIR=$(BIN_DIR) BPFC_EXAMPLES_DIR=$(EXAMPLES_OUT) $(CARGO) test --workspace --no-fail-fast
 
 ## vm-test: only the VM tests: one packed tool in QEMU guests booting Debian
-## 6.1 and 5.10 kernels (cached in ~/.cache/bpf-compatible/vm).
+## 5.10, 6.1 and 6.12 kernels (cached in ~/.cache/bpf-compatible/vm).
 vm-test: deps build examples
 	BPFC_BIN_DIR=$(BIN_DIR) BPFC_EXAMPLES_DIR=$(EXAMPLES_OUT) $(CARGO) test -p e2e --test vm
 

@@ -1,5 +1,7 @@
 //! One guest: its initramfs (busybox, /init, os-release, the tools) and a
 //! boot under `qemu-system-x86_64 -accel tcg` with the console on serial.
+//! `-cpu max`: the default qemu64 model lacks CMPXCHG16B, without which 6.12
+//! kernels double-fault early in boot.
 
 use std::fs;
 use std::io::{BufRead, BufReader, Write};
@@ -77,7 +79,7 @@ pub struct Boot {
 pub fn boot(kernel: &Kernel, initrd: &Path, log: &Path) -> Result<Boot, String> {
     let start = Instant::now();
     let mut child = Command::new("qemu-system-x86_64")
-        .args(["-accel", "tcg", "-m", "512", "-smp", "1"])
+        .args(["-accel", "tcg", "-cpu", "max", "-m", "512", "-smp", "1"])
         .args(["-nographic", "-no-reboot", "-nic", "none"])
         .arg("-kernel")
         .arg(&kernel.vmlinuz)

@@ -24,7 +24,7 @@ pub struct Suite {
 }
 
 /// The suites the test boots.
-pub const SUITES: [Suite; 2] = [
+pub const SUITES: [Suite; 3] = [
     Suite {
         codename: "bookworm",
         version_id: "12",
@@ -32,6 +32,10 @@ pub const SUITES: [Suite; 2] = [
     Suite {
         codename: "bullseye",
         version_id: "11",
+    },
+    Suite {
+        codename: "trixie",
+        version_id: "13",
     },
 ];
 

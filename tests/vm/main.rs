@@ -1,8 +1,8 @@
 //! Cross-kernel proof: one packed tool, booted in QEMU guests running real
-//! Debian kernels (bookworm 6.1 and bullseye 5.10 cloud kernels) with
-//! another user space (a busybox-only initramfs, no C library).
+//! Debian kernels (the bullseye 5.10, bookworm 6.1 and trixie 6.12 cloud
+//! kernels) with another user space (a busybox-only initramfs, no C library).
 //!
-//! The tool (`execsnoop`) is packed once with the BTF of both kernels, read
+//! The tool (`execsnoop`) is packed once with the BTF of all kernels, read
 //! from their `vmlinuz` (`packer build --btf-from vmlinuz --as IDENTITY`).
 //! Each guest (`/init` = `init.sh`) then, with its `/sys/kernel/btf` hidden,
 //! runs the tool, prints `$$`/`$PPID` and execs `/bin/true`; the exec event
