@@ -311,3 +311,73 @@ fn subcommand_error(name: &str, kind: ErrorKind, message: &str) -> clap::Error {
     let sub = cmd.find_subcommand_mut(name).cloned().unwrap_or(cmd);
     sub.bin_name(format!("packer {name}")).error(kind, message)
 }
+
+#[cfg(test)]
+mod btf_from_tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn build_args(args: &[&str]) -> Result<BuildArgs, clap::Error> {
+        let cli = Cli::try_parse_from(["packer", "build"].iter().chain(args))?;
+        match cli.command {
+            Command::Build(mut build) => build.finish().map(|()| build),
+            other => panic!("parsed as {other:?}"),
+        }
+    }
+
+    #[test]
+    fn pairs_in_order_without_kernels() {
+        let args = build_args(&[
+            "obj.o",
+            "--btf-from",
+            "a/vmlinuz",
+            "--as",
+            "debian/12/x86_64/6.1.0-50-cloud-amd64",
+            "--btf-from",
+            "b/vmlinux",
+            "--as",
+            "debian/11/x86_64/5.10.0-32-cloud-amd64",
+        ])
+        .unwrap();
+        let files = args.btf_files().unwrap();
+        assert_eq!(files.len(), 2);
+        assert_eq!(
+            files[0].0.to_string(),
+            "debian/12/x86_64/6.1.0-50-cloud-amd64"
+        );
+        assert_eq!(files[0].1, PathBuf::from("a/vmlinuz"));
+        assert_eq!(files[1].1, PathBuf::from("b/vmlinux"));
+        assert!(args.kernels.is_empty());
+    }
+
+    #[test]
+    fn every_btf_from_needs_its_as() {
+        let err = build_args(&[
+            "obj.o",
+            "--btf-from",
+            "a",
+            "--btf-from",
+            "b",
+            "--as",
+            "x/1/x86_64/r",
+        ])
+        .unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::WrongNumberOfValues);
+        assert!(build_args(&["obj.o", "--btf-from", "a"]).is_err());
+        assert!(build_args(&["obj.o", "--as", "x/1/x86_64/r"]).is_err());
+    }
+
+    /// (An empty VERSION_ID, `arch//x86_64/REL`, is valid: os-release may lack it.)
+    #[test]
+    fn identity_has_four_parts() {
+        for bad in [
+            "debian/12/x86_64",
+            "debian/12/x86_64/r/extra",
+            "/12/x86_64/r",
+        ] {
+            let err = build_args(&["obj.o", "--btf-from", "a", "--as", bad]).unwrap_err();
+            assert_eq!(err.kind(), ErrorKind::ValueValidation, "{bad}");
+        }
+    }
+}
