@@ -48,7 +48,13 @@ fn opensnoop_reports_an_open() {
     let Some(tool) = packed(&tmp, "opensnoop") else {
         return;
     };
-    let mut running = Running::spawn(hidden_btf(&tool).arg("--json"));
+    // Only this process's opens: --target-pid sets the object's `target_pid`.
+    let mut running = Running::spawn(
+        hidden_btf(&tool)
+            .arg("--json")
+            .arg("--target-pid")
+            .arg(my_pid().to_string()),
+    );
     let mut n = 0;
     // Opening a file that does not exist: openat returns -ENOENT.
     let seen = trigger_until_seen(
@@ -71,8 +77,16 @@ fn opensnoop_reports_an_open() {
         .iter()
         .find(|e| text(e, "fname") == Some(path.as_str()))
         .unwrap_or_else(|| panic!("event for {path} lost: {finished}"));
-    assert_eq!(int(event, "pid"), Some(i64::from(my_pid())), "{event:?}");
     assert_eq!(int(event, "ret"), Some(-2), "ENOENT expected: {event:?}");
+    let others: Vec<_> = all
+        .iter()
+        .filter(|e| int(e, "pid") != Some(i64::from(my_pid())))
+        .collect();
+    assert!(
+        others.is_empty(),
+        "--target-pid {} must filter out other processes: {others:?}",
+        my_pid()
+    );
     assert_eq!(int(event, "uid"), Some(0), "{event:?}");
 }
 

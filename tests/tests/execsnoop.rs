@@ -43,8 +43,14 @@ fn packed_execsnoop(tmp: &Tmp, name: &str, tar: bool) -> Option<PathBuf> {
 /// (or as JSON when `json`), stops the tool with SIGINT and returns the pid
 /// of the reported exec with everything the tool printed.
 pub(crate) fn run_until_exec_seen(cmd: &mut Command, json: bool) -> (u32, Finished) {
+    run_until_seen(cmd, json, exec_true)
+}
+
+/// [`run_until_exec_seen`] with another trigger, which returns the pid of an
+/// exec the tool must report.
+fn run_until_seen(cmd: &mut Command, json: bool, trigger: impl FnMut() -> u32) -> (u32, Finished) {
     let mut tool = Running::spawn(cmd);
-    let seen = trigger_until_seen(&mut tool, exec_true, |out, pid| {
+    let seen = trigger_until_seen(&mut tool, trigger, |out, pid| {
         if json {
             json_has_pid(out, *pid)
         } else {
@@ -181,4 +187,42 @@ fn launcher_runs_a_packed_tar() {
     cmd.arg("run").arg(&package).arg("--json");
     let (pid, finished) = run_until_exec_seen(&mut cmd, true);
     assert_json_event(&finished, pid);
+}
+
+#[test]
+fn program_option_filters_in_the_kernel() {
+    if !root_or_skip("program_option_filters_in_the_kernel") {
+        return;
+    }
+    let _bpf = bpf_lock();
+    let tmp = Tmp::new();
+    let Some(tool) = packed_execsnoop(&tmp, "execsnoop", false) else {
+        return;
+    };
+    // --target-ppid sets the object's `const volatile int target_ppid`.
+    let me = my_pid().to_string();
+    // A grandchild's exec (not to be reported), then a child's (to be
+    // reported): the ring buffer keeps their order, so once the child's event
+    // is out, a wrongly reported grandchild's would be out too.
+    let grandchild_then_child = || {
+        let _ = Command::new("/bin/sh")
+            .args(["-c", "/bin/true; exit 0"])
+            .status();
+        exec_true()
+    };
+    let (pid, finished) = run_until_seen(
+        &mut tool_cmd(&tool, true, &["--json", "--target-ppid", &me]),
+        true,
+        grandchild_then_child,
+    );
+    assert_json_event(&finished, pid);
+    let events = json_events(&finished.stdout).unwrap_or_else(|e| panic!("{e}: {finished}"));
+    let others: Vec<_> = events
+        .iter()
+        .filter(|e| e.get("ppid").and_then(|p| p.as_u64()) != Some(u64::from(my_pid())))
+        .collect();
+    assert!(
+        others.is_empty(),
+        "--target-ppid {me} must filter out other parents: {others:?}"
+    );
 }
