@@ -129,6 +129,13 @@ pub struct BuildArgs {
     /// the struct named `event`, when the object has such a buffer].
     #[arg(long, value_name = "STRUCT")]
     pub event_type: Option<String>,
+
+    /// The object's C source: its `///` doc comments become the package's
+    /// doc (@brief, @version on LICENSE), the help of the options made from
+    /// globals (@cmdarg {...}) and map sampling (@sample {...}) [default:
+    /// the .bpf.c next to the object, if any].
+    #[arg(long, value_name = "FILE.bpf.c")]
+    pub source: Option<PathBuf>,
 }
 
 /// `packer min-btf`.

@@ -11,6 +11,7 @@ mod cli;
 mod clone;
 mod cmd;
 mod dirs;
+mod doc_comments;
 mod fsutil;
 mod git;
 mod kernel;

@@ -92,9 +92,14 @@ fn strip_modifiers(btf: &Btf, mut id: u32) -> u32 {
     id
 }
 
-/// The C type of `id` without top-level qualifiers, as ecc writes it.
+/// The C type of `id` without top-level qualifiers (nor those of array
+/// elements), as ecc writes it: `char[16]`, not `const volatile char[16]`.
 fn c_type(btf: &Btf, id: u32) -> String {
-    btf.c_type_name(strip_modifiers(btf, id))
+    let id = strip_modifiers(btf, id);
+    match btf.type_by_id(id) {
+        Some(Type::Array { elem, nelems, .. }) => format!("{}[{nelems}]", c_type(btf, elem)),
+        _ => btf.c_type_name(id),
+    }
 }
 
 /// The DATASEC named `name`, if any.
@@ -138,7 +143,20 @@ fn btf_maps(btf: &Btf) -> Vec<BtfMap> {
         .collect()
 }
 
-fn data_section(btf: &Btf, section: &str) -> Option<DataSection> {
+/// Offsets of the named objects of section `index` (clang leaves the DATASEC
+/// offsets at 0; libbpf takes them from the symbol table too).
+fn symbol_offsets(file: &object::File<'_>, index: usize) -> std::collections::HashMap<String, u64> {
+    file.symbols()
+        .filter(|s| s.section_index().is_some_and(|i| i.0 == index))
+        .filter_map(|s| Some((s.name().ok()?.to_owned(), s.address())))
+        .collect()
+}
+
+fn data_section(
+    btf: &Btf,
+    section: &str,
+    offsets: &std::collections::HashMap<String, u64>,
+) -> Option<DataSection> {
     let Some(Type::Datasec { vars, .. }) = datasec(btf, section) else {
         return None;
     };
@@ -153,7 +171,7 @@ fn data_section(btf: &Btf, section: &str) -> Option<DataSection> {
                 name: name.to_owned(),
                 ty: c_type(btf, type_id),
                 size: Some(u64::from(v.size)),
-                offset: Some(u64::from(v.offset)),
+                offset: Some(offsets.get(name).copied().unwrap_or(u64::from(v.offset))),
                 extra: Map::new(),
             }),
             _ => None,
@@ -224,6 +242,41 @@ fn export_type(btf: &Btf, name: &str, why: &str) -> Result<ExportType> {
     })
 }
 
+/// The C source next to the object: `x.bpf.o` → `x.bpf.c`, `x.o` → `x.c`.
+fn default_source(object: &Path) -> Option<std::path::PathBuf> {
+    let name = object.file_name()?.to_str()?;
+    let stem = name.strip_suffix(".o")?;
+    let candidate = object.with_file_name(format!("{stem}.c"));
+    candidate.is_file().then_some(candidate)
+}
+
+/// Adds the `///` doc comments of the object's C source (`source`, else the
+/// `.bpf.c` next to the object when there is one) to `meta`.
+pub fn add_source_docs(meta: &mut Meta, source: Option<&Path>, object: &Path) -> Result<()> {
+    let Some(path) = source
+        .map(Path::to_path_buf)
+        .or_else(|| default_source(object))
+    else {
+        return Ok(());
+    };
+    let text = std::fs::read_to_string(&path).with_context(|| {
+        format!(
+            "--source {}: cannot read the C source for doc comments",
+            path.display()
+        )
+    })?;
+    let unmatched = crate::doc_comments::apply(meta, &crate::doc_comments::parse(&text));
+    if !unmatched.is_empty() {
+        log::warn!(
+            "{}: doc comments on {} match nothing in the object (not a global, map or program \
+             of it; is this the object's source?)",
+            path.display(),
+            unmatched.join(", ")
+        );
+    }
+    Ok(())
+}
+
 /// Builds `meta` for the object at `path`.
 pub fn build(path: &Path, elf: &[u8], btf: &Btf, event_type: Option<&str>) -> Result<Meta> {
     let file =
@@ -254,9 +307,9 @@ pub fn build(path: &Path, elf: &[u8], btf: &Btf, event_type: Option<&str>) -> Re
         matches!(datasec(btf, ".kconfig"), Some(Type::Datasec { vars, .. }) if !vars.is_empty());
     let internal = sections
         .iter()
-        .map(|(_, n)| n.as_str())
-        .chain(has_kconfig.then_some(".kconfig"));
-    for section in internal {
+        .map(|(i, n)| (*i, n.as_str()))
+        .chain(has_kconfig.then_some((usize::MAX, ".kconfig")));
+    for (index, section) in internal {
         skel.maps.push(MapMeta {
             name: internal_map_name(&obj_name, section),
             ident: ident(section),
@@ -265,7 +318,7 @@ pub fn build(path: &Path, elf: &[u8], btf: &Btf, event_type: Option<&str>) -> Re
             extra: Map::new(),
         });
         if section != ".kconfig" {
-            if let Some(ds) = data_section(btf, section) {
+            if let Some(ds) = data_section(btf, section, &symbol_offsets(&file, index)) {
                 skel.data_sections.push(ds);
             }
         }

@@ -38,8 +38,9 @@ pub fn run(args: BuildArgs) -> Result<()> {
     let obj = LoadedObject::load(&object_path)?;
     warn_debug_info(&object_path, &obj.bytes);
     let event_type = args.event_type.as_deref();
-    let meta = metadata::build(&object_path, &obj.bytes, obj.object.btf(), event_type)
+    let mut meta = metadata::build(&object_path, &obj.bytes, obj.object.btf(), event_type)
         .with_context(|| format!("{}", object_path.display()))?;
+    metadata::add_source_docs(&mut meta, args.source.as_deref(), &object_path)?;
     let output = resolve_output(&args, &object_path)?;
     let mut inputs = kernel::select(&selectors, args.btfhub.as_deref())?;
     add_btf_files(&mut inputs, args.btf_files()?)?;
