@@ -117,8 +117,17 @@ fn cached(cache: &Path, suite: &'static Suite) -> Option<Kernel> {
     })
 }
 
+/// Read after the system's configuration (`-c`): drops its hooks, which
+/// would act on the system (e.g. clean /var/cache/apt, refresh AppStream).
+const NO_HOOKS: &str = "#clear APT::Update::Pre-Invoke;\n\
+#clear APT::Update::Post-Invoke;\n\
+#clear APT::Update::Post-Invoke-Success;\n\
+#clear DPkg::Pre-Invoke;\n\
+#clear DPkg::Post-Invoke;\n\
+#clear DPkg::Pre-Install-Pkgs;\n";
+
 /// apt-get / apt-cache options that confine apt to the suite's own
-/// directories.
+/// directories, without the system's hooks.
 struct Apt {
     dir: PathBuf,
 }
@@ -137,9 +146,9 @@ impl Apt {
             // The cache may be in root's home, which apt's _apt user cannot enter.
             opts.push("APT::Sandbox::User=root".to_owned());
         }
-        opts.into_iter()
-            .flat_map(|o| ["-o".to_owned(), o])
-            .collect()
+        let mut args = vec!["-c".to_owned(), d("apt.conf")];
+        args.extend(opts.into_iter().flat_map(|o| ["-o".to_owned(), o]));
+        args
     }
 
     fn run(&self, program: &str, args: &[&str], cwd: &Path) -> Result<String, String> {
@@ -168,6 +177,7 @@ fn download(cache: &Path, suite: &'static Suite) -> Result<(), String> {
     for sub in ["sources.list.d", "lists/partial", "cache", "debs"] {
         mkdir(&apt.dir.join(sub))?;
     }
+    write(&apt.dir.join("apt.conf"), NO_HOOKS.as_bytes())?;
     write(
         &apt.dir
             .join("sources.list.d")
