@@ -168,6 +168,11 @@ fn real_debian_kernels() {
         let btf = crate::Btf::from_elf(&vmlinux).unwrap();
         assert!(btf.type_count() > 10_000, "{}", path.display());
         assert!(btf.ids_by_name("task_struct").next().is_some());
+        // The image and the vmlinux ELF inside it give the same BTF.
+        assert_eq!(
+            crate::decode_kernel_btf(&img).unwrap(),
+            crate::decode_kernel_btf(&vmlinux).unwrap()
+        );
         // Cut the image short: a clear error, not a panic.
         let cut = &img[..img.len() / 2];
         let err = extract_vmlinux(cut).unwrap_err().to_string();
