@@ -12,6 +12,8 @@
 //!   lock that serialises BPF tests, tracefs;
 //! - [`process`]: running commands with bounded waits, hidden BTF, an
 //!   unprivileged user, and interrupting long-running tools;
+//! - [`ecli`]: fixtures in eunomia's formats (ecc package.json, ecc and
+//!   btfgen tars) and helpers for the `writesize` example;
 //! - [`events`]: parsing the launcher's table and JSON output;
 //! - [`tool`]: packing with `packer` and the identity of this machine.
 //!
@@ -25,6 +27,7 @@
 //! as does a missing binary or example. Only the sample archive is optional:
 //! without it the tools are packed for the host kernel alone.
 
+pub mod ecli;
 pub mod events;
 pub mod paths;
 pub mod privilege;

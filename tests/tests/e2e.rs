@@ -5,6 +5,8 @@
 mod check;
 mod corrupt;
 mod coverage;
+mod ecli_inputs;
+mod ecli_options;
 mod events;
 mod execsnoop;
 mod min_btf;

@@ -1,0 +1,287 @@
+//! `launcher run` takes every package form eunomia's tools make (issue 6):
+//! an ecc package.json written here from the documented format, ecc's plain
+//! tar (no `./`, the object as an extra member), bpf-compatible btfgen's
+//! tar.gz (`./` names, directory entries) and stdin with `--format`; a BTF
+//! archive without this kernel does not stop a run on native BTF; broken
+//! packages fail with exit 5 and a message saying what is wrong.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use e2e::ecli::{
+    btfgen_tar, ecc_tar, hist_count, other_identity, package_dir, package_json, wait_attached,
+    writesize_meta, Gated,
+};
+use e2e::{
+    bpf_lock, example, hidden_btf, host_identity, launcher, root_or_skip, run, Finished, Running,
+    Tmp, HOST_BTF,
+};
+use serde_json::Value;
+
+/// The dd run that the histogram must show: five 1000-byte writes (dd writes
+/// through fd 1, hence --no-skip-stdio).
+const DD_1000X5: &str = "dd if=/dev/zero of=/dev/null bs=1000 count=5 status=none";
+
+fn object() -> Option<(PathBuf, Vec<u8>)> {
+    let path = example("writesize")?;
+    let bytes = fs::read(&path).unwrap_or_else(|e| panic!("reading {}: {e}", path.display()));
+    Some((path, bytes))
+}
+
+/// Runs `cmd` (a launcher command line without the pid filter), lets a gated
+/// dd do its writes, stops the tool and returns what it printed.
+#[track_caller]
+fn run_with_dd(tmp: &Tmp, mut cmd: Command) -> Finished {
+    let gate = Gated::spawn(&tmp.path("go"), DD_1000X5);
+    cmd.args(["--pid", &gate.pid().to_string(), "--no-skip-stdio"]);
+    let mut tool = Running::spawn(&mut cmd);
+    let attached = wait_attached(&mut tool);
+    if !attached {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(i32::try_from(gate.pid()).unwrap_or(0)),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+        panic!("the tool did not attach: {}", tool.interrupt());
+    }
+    gate.release();
+    let finished = tool.interrupt();
+    finished.assert_success();
+    finished
+}
+
+#[track_caller]
+fn assert_five_1000_byte_writes(finished: &Finished) {
+    assert_eq!(
+        hist_count(&finished.stdout, 512),
+        Some(5),
+        "expected 5 writes in 512 -> 1023: {finished}"
+    );
+    assert!(
+        finished
+            .stdout
+            .contains("bytes               : count    distribution"),
+        "{finished}"
+    );
+}
+
+fn launcher_run(launcher: &Path, pkg: &Path) -> Command {
+    let mut cmd = Command::new(launcher);
+    cmd.arg("run").arg(pkg);
+    cmd
+}
+
+#[test]
+fn ecc_package_json_runs_with_its_sample_map_and_cmdarg_names() {
+    if !root_or_skip("ecc_package_json_runs_with_its_sample_map_and_cmdarg_names") {
+        return;
+    }
+    let (Some(launcher), Some((path, bytes))) = (launcher(), object()) else {
+        return;
+    };
+    let _bpf = bpf_lock();
+    let tmp = Tmp::new();
+    let pkg = tmp.path("package.json");
+    fs::write(&pkg, package_json(&bytes, &writesize_meta(&path)))
+        .unwrap_or_else(|e| panic!("writing package.json: {e}"));
+    // `--pid` is the cmdarg long name of target_pid in the fixture.
+    let finished = run_with_dd(&tmp, launcher_run(&launcher, &pkg));
+    assert_five_1000_byte_writes(&finished);
+}
+
+#[test]
+fn ecc_plain_tar_uses_its_archive_when_native_btf_is_hidden() {
+    if !root_or_skip("ecc_plain_tar_uses_its_archive_when_native_btf_is_hidden") {
+        return;
+    }
+    let (Some(launcher), Some((path, bytes))) = (launcher(), object()) else {
+        return;
+    };
+    let _bpf = bpf_lock();
+    let tmp = Tmp::new();
+    let dir = tmp.path("ecc");
+    let btfs = [(host_identity(), PathBuf::from(HOST_BTF))];
+    let json = package_json(&bytes, &writesize_meta(&path));
+    package_dir(&dir, &json, &btfs, &[("writesize.bpf.o", &bytes)]);
+    let tar = tmp.path("writesize.tar");
+    ecc_tar(&dir, &tar, "writesize.bpf.o");
+
+    let mut cmd = hidden_btf(&launcher);
+    cmd.arg("run").arg(&tar).arg("-v");
+    let finished = run_with_dd(&tmp, cmd);
+    assert_five_1000_byte_writes(&finished);
+    assert!(
+        finished
+            .stderr
+            .contains("using BTF: embedded btfhub-archive/"),
+        "the archive's BTF must be used: {finished}"
+    );
+}
+
+#[test]
+fn btfgen_tar_gz_without_this_kernel_runs_on_native_btf() {
+    if !root_or_skip("btfgen_tar_gz_without_this_kernel_runs_on_native_btf") {
+        return;
+    }
+    let (Some(launcher), Some((path, bytes))) = (launcher(), object()) else {
+        return;
+    };
+    let _bpf = bpf_lock();
+    let tmp = Tmp::new();
+    let dir = tmp.path("btfgen");
+    // ecli fails here ("BTF file not found for current system") although the
+    // kernel has its own BTF.
+    let btfs = [(other_identity(), PathBuf::from(HOST_BTF))];
+    package_dir(
+        &dir,
+        &package_json(&bytes, &writesize_meta(&path)),
+        &btfs,
+        &[],
+    );
+    let tar = tmp.path("output.tar");
+    btfgen_tar(&dir, &tar);
+    let listing = run(Command::new("tar").arg("-tzf").arg(&tar));
+    assert!(
+        listing.stdout.lines().any(|l| l == "./package.json"),
+        "{listing}"
+    );
+
+    let mut cmd = launcher_run(&launcher, &tar);
+    cmd.arg("--json");
+    let finished = run_with_dd(&tmp, cmd);
+    let last: Value = finished
+        .stdout
+        .lines()
+        .rev()
+        .find_map(|l| serde_json::from_str(l).ok())
+        .unwrap_or_else(|| panic!("no JSON line: {finished}"));
+    assert_eq!(last["key"], 0, "{finished}");
+    assert_eq!(last["value"]["slots"][9], 5, "{finished}");
+    assert_eq!(last["value"]["calls"], 5, "{finished}");
+    assert_eq!(last["value"]["total"], 5000, "{finished}");
+}
+
+#[test]
+fn stdin_package_with_format() {
+    if !root_or_skip("stdin_package_with_format") {
+        return;
+    }
+    let (Some(launcher), Some((path, bytes))) = (launcher(), object()) else {
+        return;
+    };
+    let _bpf = bpf_lock();
+    let tmp = Tmp::new();
+    let pkg = tmp.path("package.json");
+    fs::write(&pkg, package_json(&bytes, &writesize_meta(&path)))
+        .unwrap_or_else(|e| panic!("writing package.json: {e}"));
+    // The options run_with_dd adds go after the package: a wrapper script
+    // passes them on and feeds the package on stdin.
+    let script = tmp.path("from-stdin.sh");
+    fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\nexec '{}' run - --format json \"$@\" < '{}'\n",
+            launcher.display(),
+            pkg.display()
+        ),
+    )
+    .unwrap_or_else(|e| panic!("writing {}: {e}", script.display()));
+    let finished = run_with_dd(&tmp, {
+        let mut c = Command::new("sh");
+        c.arg(&script);
+        c
+    });
+    assert_five_1000_byte_writes(&finished);
+
+    // --format tar with JSON on stdin is refused.
+    let refused = run(Command::new("sh").args([
+        "-c",
+        &format!(
+            "exec '{}' run - --format tar < '{}'",
+            launcher.display(),
+            pkg.display()
+        ),
+    ]));
+    refused.assert_code(5);
+    assert!(
+        refused
+            .stderr
+            .contains("--format tar, but the input is JSON"),
+        "{refused}"
+    );
+}
+
+/// A package.json variant and the error it must give.
+fn broken(tmp: &Tmp, name: &str, json: &str) -> Finished {
+    let Some(launcher) = launcher() else {
+        return run(&mut Command::new("true"));
+    };
+    let pkg = tmp.path(name);
+    fs::write(&pkg, json).unwrap_or_else(|e| panic!("writing {name}: {e}"));
+    run(Command::new(launcher).arg("run").arg(&pkg))
+}
+
+#[test]
+fn broken_packages_exit_5_with_a_reason() {
+    let (Some(_), Some((path, bytes))) = (launcher(), object()) else {
+        return;
+    };
+    let tmp = Tmp::new();
+    let meta = writesize_meta(&path);
+    let good: Value = serde_json::from_str(&package_json(&bytes, &meta))
+        .unwrap_or_else(|e| panic!("fixture: {e}"));
+
+    let mut bad_base64 = good.clone();
+    bad_base64["bpf_object"] = Value::from("not*base64!");
+    let mut bad_zlib = good.clone();
+    bad_zlib["bpf_object"] = Value::from(e2e::ecli::base64(b"this is not a zlib stream"));
+    let mut bad_size = good.clone();
+    bad_size["bpf_object_size"] = Value::from(bytes.len() + 1);
+    let mut no_object = good.clone();
+    if let Some(o) = no_object.as_object_mut() {
+        o.remove("bpf_object");
+    }
+    let mut no_skel = good.clone();
+    if let Some(m) = no_skel["meta"].as_object_mut() {
+        m.remove("bpf_skel");
+    }
+    let mut unknown_export = good.clone();
+    unknown_export["meta"]["export_types"][0]["name"] = Value::from("no_such_struct");
+    unknown_export["meta"]["export_types"][0]["type_id"] = Value::from(1);
+    let mut bad_sample = good.clone();
+    bad_sample["meta"]["bpf_skel"]["maps"][0]["sample"]["type"] = Value::from("pie_chart");
+
+    let cases: [(&str, Value, &str); 7] = [
+        ("base64.json", bad_base64, "base64"),
+        ("zlib.json", bad_zlib, "zlib"),
+        ("size.json", bad_size, "bpf_object_size"),
+        ("no-object.json", no_object, "missing field `bpf_object`"),
+        ("no-skel.json", no_skel, "missing field `bpf_skel`"),
+        (
+            "export.json",
+            unknown_export,
+            "export_types[0] is struct no_such_struct",
+        ),
+        (
+            "sample.json",
+            bad_sample,
+            "unknown sample type \"pie_chart\"",
+        ),
+    ];
+    for (name, json, reason) in cases {
+        let finished = broken(&tmp, name, &json.to_string());
+        finished.assert_code(5);
+        assert!(
+            finished.stderr.starts_with("error: ") && finished.stderr.contains(reason),
+            "{name}: expected {reason:?}: {finished}"
+        );
+        assert!(!finished.stderr.contains("panicked"), "{finished}");
+    }
+
+    let not_a_package = broken(&tmp, "garbage.bin", "\u{1}\u{2}garbage");
+    not_a_package.assert_code(5);
+    assert!(
+        not_a_package.stderr.contains("garbage.bin"),
+        "{not_a_package}"
+    );
+}
