@@ -499,6 +499,26 @@ mod tests {
     }
 
     #[test]
+    fn maps_with_an_export_config_get_their_own_struct() {
+        let (btf, ev) = sample_btf();
+        let mut meta = bundle::package::Meta::new("x_bpf");
+        meta.export_types = vec![export("event", ev)];
+        meta.bpf_skel.maps = serde_json::from_value(serde_json::json!([
+            {"name": "rb", "ident": "rb"},
+            {"name": "other", "ident": "other", "export_config": {"btf_type_id": 9}}
+        ]))
+        .unwrap();
+        let layouts = event_layouts(Some(&btf), &meta).unwrap();
+        assert_eq!(layouts.for_map("rb").unwrap().name, "event");
+        let other = layouts.for_map("other").unwrap();
+        assert_eq!(other.name, "");
+        assert_eq!(other.fields[0].name, "x");
+        meta.bpf_skel.maps[1].extra["export_config"] = serde_json::json!({"btf_type_id": 999});
+        let err = event_layouts(Some(&btf), &meta).unwrap_err();
+        assert!(err.to_string().contains("map other"), "{err}");
+    }
+
+    #[test]
     fn no_exports_and_no_struct_event_means_hex() {
         let mut b = BtfBuilder::new();
         b.add_int("int", 4, IntEncoding::default());

@@ -468,6 +468,94 @@ mod tests {
         assert_eq!(parse_value(&int(16, true), "-1").unwrap(), vec![0xff; 16]);
     }
 
+    fn global(name: &str, kind: GlobalKind, initial: Vec<u8>) -> Global {
+        Global {
+            name: name.into(),
+            section: ".rodata".into(),
+            offset: 8,
+            size: initial.len(),
+            c_type: "x".into(),
+            kind,
+            initial,
+        }
+    }
+
+    fn parse(
+        opts: &[GlobalOption],
+        cmd: Command,
+        args: &[&str],
+    ) -> Result<Vec<Assignment>, clap::Error> {
+        let m = add_to(cmd, opts).try_get_matches_from(args)?;
+        Ok(assignments(&m, opts))
+    }
+
+    #[test]
+    fn clashing_names_get_a_prefix_and_shorts_are_dropped() {
+        let cmd = Command::new("t")
+            .arg(
+                Arg::new("json")
+                    .long("json")
+                    .short('j')
+                    .action(ArgAction::SetTrue),
+            )
+            .arg(
+                Arg::new("verbose")
+                    .long("verbose")
+                    .action(ArgAction::SetTrue),
+            );
+        let mut meta = Meta::new("t_bpf");
+        meta.bpf_skel.data_sections = serde_json::from_value(serde_json::json!([
+            {"name": ".rodata", "variables": [
+                {"name": "json", "type": "int", "cmdarg": {"short": "j", "help": "Clashes"}},
+                {"name": "target_pid", "type": "int", "cmdarg": {"long": "pid", "short": "p", "default": 7}}
+            ]}]))
+        .unwrap();
+        let globals = vec![
+            global("json", int(4, true), vec![0; 4]),
+            global("verbose", GlobalKind::Bool { size: 1 }, vec![1]),
+            global("target_pid", int(4, true), vec![0; 4]),
+        ];
+        let opts = global_options(globals, &meta, &cmd);
+        let names: Vec<(&str, Option<char>)> =
+            opts.iter().map(|o| (o.long.as_str(), o.short)).collect();
+        assert_eq!(
+            names,
+            vec![
+                ("var-json", None),
+                ("var-verbose", None),
+                ("pid", Some('p'))
+            ]
+        );
+        assert!(opts[0].help.starts_with("Clashes ["), "{}", opts[0].help);
+
+        // Defaults from cmdarg are written even when the option is absent.
+        let none = parse(&opts, cmd.clone(), &["t", "--json"]).unwrap();
+        assert_eq!(none.len(), 1);
+        assert_eq!(
+            (none[0].name.as_str(), none[0].bytes.clone()),
+            ("target_pid", vec![7, 0, 0, 0])
+        );
+        let all = parse(
+            &opts,
+            cmd.clone(),
+            &["t", "--var-json", "-3", "--no-var-verbose", "-p", "9"],
+        )
+        .unwrap();
+        let bytes: Vec<Vec<u8>> = all.iter().map(|a| a.bytes.clone()).collect();
+        assert_eq!(
+            bytes,
+            vec![(-3i32).to_le_bytes().to_vec(), vec![0], vec![9, 0, 0, 0]]
+        );
+        assert_eq!(all[0].offset, 8);
+        // The ecli spellings of bool flags are accepted too.
+        let ecli = parse(&opts, cmd.clone(), &["t", "--disable-var-verbose"]).unwrap();
+        assert!(ecli
+            .iter()
+            .any(|a| a.name == "verbose" && a.bytes == vec![0]));
+        let err = parse(&opts, cmd, &["t", "--pid", "x"]).unwrap_err();
+        assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
+    }
+
     #[test]
     fn strings_enums_bools_floats() {
         let chars = GlobalKind::Chars { len: 4 };
