@@ -3,7 +3,6 @@
 //! the files matching the sparse-checkout patterns are downloaded.
 
 use std::{
-    collections::BTreeSet,
     ffi::OsStr,
     fs::File,
     path::{Path, PathBuf},
@@ -76,8 +75,21 @@ fn escape(component: &str) -> String {
     out
 }
 
-/// The clone's current sparse-checkout patterns (none when it has none).
+/// The patterns `packer fetch` set before (in order), none for a fresh
+/// clone (whose cone-mode patterns only keep the top-level files).
 pub fn current_patterns(dir: &Path) -> Result<Vec<String>> {
+    let cone = git::output(
+        Some(dir),
+        &[
+            "config".as_ref(),
+            "--bool".as_ref(),
+            "--default=false".as_ref(),
+            "core.sparseCheckoutCone".as_ref(),
+        ],
+    )?;
+    if cone.trim() == "true" {
+        return Ok(Vec::new());
+    }
     let file = git::output(
         Some(dir),
         &[
@@ -99,9 +111,10 @@ pub fn current_patterns(dir: &Path) -> Result<Vec<String>> {
     }
 }
 
-/// Sets the clone's sparse-checkout patterns (non-cone mode); git then
-/// downloads and checks out the files they match.
-pub fn set_patterns(dir: &Path, patterns: &BTreeSet<String>) -> Result<()> {
+/// Sets the clone's sparse-checkout patterns (non-cone mode, all of them
+/// positive, so their order does not matter); git then downloads and checks
+/// out the files they match.
+pub fn set_patterns(dir: &Path, patterns: &[String]) -> Result<()> {
     let mut args: Vec<&OsStr> = vec![
         "sparse-checkout".as_ref(),
         "set".as_ref(),

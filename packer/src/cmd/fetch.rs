@@ -38,9 +38,13 @@ pub fn run(args: FetchArgs) -> Result<()> {
 
     let listed = clone::listed_kernels(&dir)?;
     let selected = check_selectors(&dir, &selectors, &listed)?;
-    let mut patterns: BTreeSet<String> = clone::current_patterns(&dir)?.into_iter().collect();
+    let mut patterns = clone::current_patterns(&dir)?;
     let before = patterns.len();
-    patterns.extend(selectors.iter().flat_map(clone::patterns));
+    for pattern in selectors.iter().flat_map(clone::patterns) {
+        if !patterns.contains(&pattern) {
+            patterns.push(pattern);
+        }
+    }
     if patterns.len() > before {
         git::say(&format!(
             "fetch: downloading {} kernel{} ({})",
