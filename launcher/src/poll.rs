@@ -124,8 +124,10 @@ pub fn run(
     fds.extend(perf_buffers.iter().map(|p| p.epoll_fd()));
     let mut waiter = Waiter::new(&fds);
 
+    // One event table and nothing else: its header right away (ecli does);
+    // otherwise each header just before its first record.
     match printers.all.as_slice() {
-        [only] => only.borrow_mut().header(),
+        [only] if samplers.is_empty() => only.borrow_mut().header(),
         many => many.iter().for_each(|p| p.borrow_mut().lazy_header()),
     }
     let mut stdout_closed = false;

@@ -285,3 +285,47 @@ fn broken_packages_exit_5_with_a_reason() {
         "{not_a_package}"
     );
 }
+
+#[test]
+fn linear_and_key_value_sample_types() {
+    if !root_or_skip("linear_and_key_value_sample_types") {
+        return;
+    }
+    let (Some(launcher), Some((path, bytes))) = (launcher(), object()) else {
+        return;
+    };
+    let _bpf = bpf_lock();
+    for kind in ["linear_hist", "default_kv"] {
+        let tmp = Tmp::new();
+        let mut meta = writesize_meta(&path);
+        meta["bpf_skel"]["maps"][0]["sample"]["type"] = Value::from(kind);
+        let pkg = tmp.path("package.json");
+        fs::write(&pkg, package_json(&bytes, &meta))
+            .unwrap_or_else(|e| panic!("writing package.json: {e}"));
+        let finished = run_with_dd(&tmp, launcher_run(&launcher, &pkg));
+        if kind == "linear_hist" {
+            // bcc's print_linear_hist: only non-empty slots, base 0, step 1.
+            assert!(
+                finished
+                    .stdout
+                    .contains("     bytes         : count     distribution"),
+                "{finished}"
+            );
+            let row = format!("        {:<10} : {:<8} |{}|", 9, 5, "*".repeat(40));
+            assert!(
+                finished.stdout.lines().any(|l| l == row),
+                "{row:?}: {finished}"
+            );
+        } else {
+            let rows = e2e::table_rows(&finished.stdout);
+            let row = rows
+                .iter()
+                .rev()
+                .find(|r| r.contains_key("calls"))
+                .unwrap_or_else(|| panic!("no key/value row: {finished}"));
+            assert_eq!(row["key"], "0", "{finished}");
+            assert_eq!(row["total"], "5000", "{finished}");
+            assert_eq!(row["calls"], "5", "{finished}");
+        }
+    }
+}
