@@ -38,4 +38,6 @@ pub use events::{json_events, table_rows, Row};
 pub use paths::{archive, example, launcher, packer, Tmp};
 pub use privilege::{bpf_lock, in_ci, root_or_skip};
 pub use process::{as_nobody, hidden_btf, run, trigger_until_seen, Finished, Running, NOBODY};
-pub use tool::{host_identity, my_pid, other_kernel_archive, pack, Kernels, Output, HOST_BTF};
+pub use tool::{
+    host_identity, my_pid, other_kernel_archive, pack, pack_with, Kernels, Output, HOST_BTF,
+};

@@ -45,6 +45,18 @@ pub enum Output<'a> {
 /// packer does.
 #[track_caller]
 pub fn pack(packer: &Path, object: &Path, kernels: Kernels<'_>, out: Output<'_>) {
+    pack_with(packer, object, kernels, out, &[]);
+}
+
+/// [`pack`] with more `packer build` options (e.g. `--compression none`).
+#[track_caller]
+pub fn pack_with(
+    packer: &Path,
+    object: &Path,
+    kernels: Kernels<'_>,
+    out: Output<'_>,
+    options: &[&str],
+) {
     let (flag, path) = match out {
         Output::Tool(path) => ("-o", path),
         Output::Tar(path) => ("--tar", path),
@@ -53,6 +65,7 @@ pub fn pack(packer: &Path, object: &Path, kernels: Kernels<'_>, out: Output<'_>)
         .arg("build")
         .arg(object)
         .args(kernels.args())
+        .args(options)
         .arg(flag)
         .arg(path))
     .assert_success();

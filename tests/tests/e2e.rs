@@ -3,6 +3,7 @@
 //! helpers). Tests that load BPF need root and take `e2e::bpf_lock()`.
 
 mod check;
+mod compression;
 mod corrupt;
 mod coverage;
 mod ecli_inputs;

@@ -11,7 +11,7 @@ use e2e::{
 };
 
 /// Runs `/bin/true` from this process and returns its pid.
-fn exec_true() -> u32 {
+pub(crate) fn exec_true() -> u32 {
     let mut child = Command::new("/bin/true")
         .spawn()
         .unwrap_or_else(|e| panic!("running /bin/true: {e}"));
