@@ -100,7 +100,27 @@ pub fn global_options(globals: Vec<Global>, meta: &Meta, cmd: &Command) -> Vec<G
             taken_long.push(long.clone());
         }
         taken_short.extend(short);
-        let help = help_text(&global, &doc, default.as_deref());
+        let mut help = help_text(&global, &doc, default.as_deref());
+        if matches!(global.kind, GlobalKind::Bool { .. }) {
+            let on = default
+                .as_deref()
+                .unwrap_or(&global.initial)
+                .iter()
+                .any(|b| *b != 0);
+            let flag = if on {
+                format!("--no-{long}")
+            } else {
+                format!("--{long}")
+            };
+            help = help.replace(
+                &format!("default: {}]", if on { "on" } else { "off" }),
+                &format!(
+                    "default: {}; {flag} turns it {}]",
+                    if on { "on" } else { "off" },
+                    if on { "off" } else { "on" }
+                ),
+            );
+        }
         out.push(GlobalOption {
             global,
             long,
