@@ -99,8 +99,21 @@ pub fn main_with_args(args: Vec<OsString>) -> Result<i32, Failure> {
                     package,
                     options,
                     format,
-                    args,
-                } => run_package(&package, options, format, args),
+                    mut args,
+                    help,
+                } => match package {
+                    // `launcher run PKG --help`: the package's own help.
+                    Some(package) => {
+                        if help {
+                            args.insert(0, OsString::from("--help"));
+                        }
+                        run_package(&package, options, format, args)
+                    }
+                    None => {
+                        cli::print_run_help();
+                        Ok(0)
+                    }
+                },
             },
             Err(e) => Ok(clap_exit(&e)),
         },

@@ -2,7 +2,7 @@
 //! the plain launcher has a `run` subcommand that names a package file.
 
 use crate::options::{self, Assignment, GlobalOption};
-use clap::{Args, FromArgMatches, Parser, Subcommand, ValueEnum};
+use clap::{Args, CommandFactory, FromArgMatches, Parser, Subcommand, ValueEnum};
 use std::ffi::OsString;
 use std::path::PathBuf;
 use std::time::Duration;
@@ -130,11 +130,14 @@ pub struct RunnerCli {
 #[derive(Subcommand, Debug)]
 pub enum RunnerCommand {
     /// Run a package: package.json, or a tar / tar.gz with package.json and btfhub-archive/
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = EXIT_CODES, disable_help_flag = true)]
     Run {
         /// The package file, or `-` for standard input
-        #[arg(value_name = "PKG")]
-        package: PathBuf,
+        #[arg(value_name = "PKG", required_unless_present = "help")]
+        package: Option<PathBuf>,
+        /// Print help (with PKG: also the package's program options)
+        #[arg(short = 'h', long = "help", action = clap::ArgAction::SetTrue)]
+        help: bool,
         /// Options.
         #[command(flatten)]
         options: RunOptions,
@@ -214,6 +217,14 @@ pub fn packed_about(brief: &str) -> String {
     .to_string()
 }
 
+/// Print `launcher run --help` (without a package).
+pub fn print_run_help() {
+    let mut cmd = RunnerCli::command();
+    if let Some(run) = cmd.find_subcommand_mut("run") {
+        let _ = run.clone().bin_name("launcher run").print_help();
+    }
+}
+
 /// Parse the plain launcher's command line.
 pub fn parse_runner(args: impl IntoIterator<Item = OsString>) -> Result<RunnerCli, clap::Error> {
     RunnerCli::try_parse_from(args)
@@ -246,8 +257,10 @@ mod tests {
             options,
             args,
             format,
+            help,
         } = cli.command;
-        assert_eq!(package, PathBuf::from("p.json"));
+        assert!(!help);
+        assert_eq!(package, Some(PathBuf::from("p.json")));
         assert!(options.json && options.verbose && format.is_none());
         assert_eq!(options.btf, Some(PathBuf::from("/b")));
         assert_eq!(os(&["--target-pid", "3"]), args);

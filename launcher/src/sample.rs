@@ -44,6 +44,8 @@ pub struct SampleSpec {
     pub base: i64,
     /// Linear histograms: width of a slot.
     pub step: i64,
+    /// Named by the package (not by `--sample`).
+    pub from_package: bool,
 }
 
 /// The sampled maps: package `sample` entries, then `--sample` names.
@@ -92,6 +94,7 @@ pub fn specs(
                 .unwrap_or(false),
             base: obj.get("base").and_then(Json::as_i64).unwrap_or(0),
             step: obj.get("step").and_then(Json::as_i64).unwrap_or(1).max(1),
+            from_package: true,
         });
     }
     for name in cli_maps {
@@ -112,6 +115,7 @@ pub fn specs(
             clear: false,
             base: 0,
             step: 1,
+            from_package: false,
         });
     }
     Ok(out)
@@ -367,6 +371,7 @@ mod tests {
             clear: false,
             base: 0,
             step: 1,
+            from_package: false,
         }
     }
 

@@ -23,23 +23,42 @@ impl Sampler {
         specs: Vec<SampleSpec>,
         types: impl Fn(&str) -> MapTypes,
     ) -> Result<Vec<Sampler>, Failure> {
-        let names: Vec<String> = object
+        let maps: Vec<(String, MapType)> = object
             .maps()
-            .map(|m| m.name().to_string_lossy().into_owned())
+            .map(|m| (m.name().to_string_lossy().into_owned(), m.map_type()))
             .collect();
         let now = Instant::now();
         specs
             .into_iter()
             .map(|spec| {
-                if !names.contains(&spec.map) {
-                    return Err(Failure::new(
-                        Kind::Usage,
-                        format!(
-                            "no map named {} to sample; the object's maps are: {}",
-                            spec.map,
-                            names.join(", ")
-                        ),
-                    ));
+                let (kind, whose) = if spec.from_package {
+                    (Kind::Payload, "package.json: a `sample` entry names")
+                } else {
+                    (Kind::Usage, "--sample")
+                };
+                match maps.iter().find(|(n, _)| *n == spec.map) {
+                    None => {
+                        let names: Vec<&str> = maps.iter().map(|(n, _)| n.as_str()).collect();
+                        return Err(Failure::new(
+                            kind,
+                            format!(
+                                "{whose} map {}, but the object has no such map; its maps are: {}",
+                                spec.map,
+                                names.join(", ")
+                            ),
+                        ));
+                    }
+                    Some((_, MapType::RingBuf | MapType::PerfEventArray)) => {
+                        return Err(Failure::new(
+                            kind,
+                            format!(
+                                "{whose} map {}, a ring/perf buffer: its records are printed as \
+                                 events; only maps with keys (hash, array, ...) can be sampled",
+                                spec.map
+                            ),
+                        ));
+                    }
+                    Some(_) => {}
                 }
                 Ok(Sampler {
                     types: types(&spec.map),

@@ -329,3 +329,67 @@ fn linear_and_key_value_sample_types() {
         }
     }
 }
+
+#[test]
+fn run_pkg_help_lists_the_package_options() {
+    let (Some(launcher), Some((path, bytes))) = (launcher(), object()) else {
+        return;
+    };
+    let tmp = Tmp::new();
+    let pkg = tmp.path("package.json");
+    fs::write(&pkg, package_json(&bytes, &writesize_meta(&path)))
+        .unwrap_or_else(|e| panic!("writing package.json: {e}"));
+    let help = run(launcher_run(&launcher, &pkg).arg("--help"));
+    help.assert_success();
+    for expected in [
+        "write(2) sizes (ecc fixture)",
+        "-p, --pid <N>",
+        "Process to trace",
+        "--target-comm <STR>",
+        "--format <format>",
+    ] {
+        assert!(help.stdout.contains(expected), "{expected:?}: {help}");
+    }
+}
+
+#[test]
+fn sample_errors_and_events_without_export_types() {
+    if !root_or_skip("sample_errors_and_events_without_export_types") {
+        return;
+    }
+    let (Some(launcher), Some((path, bytes))) = (launcher(), object()) else {
+        return;
+    };
+    let _bpf = bpf_lock();
+    let tmp = Tmp::new();
+    let pkg = tmp.path("package.json");
+    fs::write(&pkg, package_json(&bytes, &writesize_meta(&path)))
+        .unwrap_or_else(|e| panic!("writing package.json: {e}"));
+    for (map, message) in [
+        ("events", "a ring/perf buffer"),
+        ("no_such_map", "no such map"),
+    ] {
+        let finished = run(launcher_run(&launcher, &pkg).args(["--sample", map]));
+        finished.assert_code(2);
+        assert!(finished.stderr.contains(message), "{map}: {finished}");
+    }
+
+    // ecli fails on a ring buffer without export_types; the launcher decodes
+    // the object's `struct event`.
+    let mut meta = writesize_meta(&path);
+    meta["export_types"] = Value::Array(Vec::new());
+    fs::write(&pkg, package_json(&bytes, &meta))
+        .unwrap_or_else(|e| panic!("writing package.json: {e}"));
+    let mut cmd = launcher_run(&launcher, &pkg);
+    cmd.args(["--emit-events", "--json"]);
+    let finished = run_with_dd(&tmp, cmd);
+    let events: Vec<Value> = finished
+        .stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .filter(|v| v.get("comm").is_some())
+        .collect();
+    assert_eq!(events.len(), 5, "{finished}");
+    assert_eq!(events[0]["size"], 1000, "{finished}");
+    assert_eq!(events[0]["comm"], "dd", "{finished}");
+}
