@@ -238,6 +238,9 @@ fn one_kernel(
 }
 
 fn decode(path: &Path, file: &[u8]) -> Result<Vec<u8>> {
+    if let Some(raw) = crate::btfhub_xz::decode(file) {
+        return Ok(raw);
+    }
     btf::decode_kernel_btf(file).with_context(|| {
         format!(
             "{}: cannot decode the kernel BTF (is the file damaged or truncated? fetch it again)",

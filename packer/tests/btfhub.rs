@@ -545,19 +545,17 @@ fn killed_build_leaves_no_half_written_cache_entry() {
     // Kill it as soon as it is writing a cache entry (or whenever it is
     // done, if it is too quick to catch).
     let deadline = Instant::now() + Duration::from_secs(120);
-    let mut caught_writing = false;
-    loop {
+    let caught_writing = loop {
         let writing = fs::read_dir(cache.join("kernels"))
             .into_iter()
             .flatten()
             .flatten()
             .any(|e| e.file_name().to_string_lossy().starts_with(".tmp-"));
         if writing || Instant::now() > deadline || child.try_wait().unwrap().is_some() {
-            caught_writing = writing;
-            break;
+            break writing;
         }
         std::thread::sleep(Duration::from_micros(200));
-    }
+    };
     let _ = child.kill();
     child.wait().unwrap();
     eprintln!("killed while a cache entry was being written: {caught_writing}");
