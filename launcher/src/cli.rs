@@ -173,11 +173,33 @@ pub fn program_command(
     meta: &bundle::package::Meta,
     runner: bool,
 ) -> (clap::Command, Vec<GlobalOption>) {
+    let doc = |key: &str| {
+        meta.bpf_skel
+            .doc
+            .as_ref()
+            .and_then(|d| d.get(key))
+            .and_then(|v| v.as_str())
+            .map(str::to_string)
+    };
+    // The package's own version (doc @version), as ecli shows it.
+    let version = doc("version").map_or_else(
+        || env!("CARGO_PKG_VERSION").to_string(),
+        |v| {
+            format!(
+                "{v} (bpf-compatible launcher {})",
+                env!("CARGO_PKG_VERSION")
+            )
+        },
+    );
+    let after = doc("details").map_or_else(
+        || EXIT_CODES.to_string(),
+        |d| format!("{d}\n\n{EXIT_CODES}"),
+    );
     let mut cmd = RunOptions::augment_args(clap::Command::new(name.to_string()))
         .bin_name(name.to_string())
         .about(about.trim().to_string())
-        .version(env!("CARGO_PKG_VERSION"))
-        .after_help(EXIT_CODES);
+        .version(version)
+        .after_help(after);
     if runner {
         cmd = cmd.arg(
             clap::Arg::new("format")
@@ -296,6 +318,20 @@ mod tests {
         assert!(parse_program(cmd, &opts, os(&["x", "--format", "json"])).is_ok());
         let (cmd, opts) = program_command("launcher run -", "", Vec::new(), &meta, true);
         assert!(parse_program(cmd, &opts, os(&["x", "--format", "zip"])).is_err());
+
+        let mut meta = meta;
+        meta.bpf_skel.doc =
+            serde_json::from_str(r#"{"version": "0.1.0", "details": "More."}"#).ok();
+        let (cmd, opts) = program_command("t", "", Vec::new(), &meta, false);
+        let v = parse_program(cmd, &opts, os(&["t", "--version"]))
+            .unwrap_err()
+            .to_string();
+        assert!(v.starts_with("t 0.1.0 (bpf-compatible launcher "), "{v}");
+        let (cmd, opts) = program_command("t", "", Vec::new(), &meta, false);
+        let h = parse_program(cmd, &opts, os(&["t", "--help"]))
+            .unwrap_err()
+            .to_string();
+        assert!(h.contains("More.\n\nExit codes"), "{h}");
     }
 
     #[test]
