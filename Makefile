@@ -158,6 +158,7 @@ bench: build examples
 	@if [ -f $(ROOT)/bench/run.sh ]; then \
 	  BPFC_BIN_DIR=$(BIN_DIR) BPFC_EXAMPLES_DIR=$(EXAMPLES_OUT) bash $(ROOT)/bench/run.sh; \
 	else echo "bench: no bench/run.sh"; fi
+	BPFC_BIN_DIR=$(BIN_DIR) VMLINUX_H=$(VMLINUX_H) bash $(ROOT)/bench/btfhub.sh
 
 ## fuzz: the fuzz targets (separate cargo-fuzz workspace).
 fuzz:
