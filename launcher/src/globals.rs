@@ -11,6 +11,8 @@ use std::collections::HashMap;
 
 /// Variables whose names start with this are ecc's helpers, never options.
 const ECC_DUMMY_PREFIX: &str = "__eunomia_dummy";
+/// The largest `.bss` whose zeros are materialised for defaults.
+const MAX_BSS: usize = 64 << 20;
 /// `BTF_VAR_STATIC`: file-local variables are not part of the skeleton.
 const VAR_STATIC: u32 = 0;
 
@@ -93,7 +95,10 @@ pub fn settable_globals(elf: &[u8], btf: &Btf) -> Result<Vec<Global>, String> {
             continue;
         }
         let data = if s.kind() == object::SectionKind::UninitializedData {
-            vec![0u8; usize::try_from(s.size()).unwrap_or(0)]
+            // A .bss larger than any real BPF object is not read (nor its
+            // zeros allocated); its variables then default to 0.
+            let size = usize::try_from(s.size()).unwrap_or(0);
+            vec![0u8; if size > MAX_BSS { 0 } else { size }]
         } else {
             s.data().map(<[u8]>::to_vec).unwrap_or_default()
         };

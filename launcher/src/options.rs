@@ -305,6 +305,9 @@ fn parse_int(s: &str) -> Option<i128> {
         .strip_prefix("0x")
         .or_else(|| digits.strip_prefix("0X"))
     {
+        if hex.is_empty() || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return None;
+        }
         i128::from_str_radix(hex, 16).ok()?
     } else {
         if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
@@ -482,6 +485,7 @@ mod tests {
             vec![0xff; 8]
         );
         assert!(parse_value(&int(8, false), "18446744073709551616").is_err());
+        assert!(parse_value(&int(4, true), "0x-5").is_err());
         assert!(parse_value(&int(8, true), "12abc")
             .unwrap_err()
             .contains("not an integer"));

@@ -192,9 +192,11 @@ pub fn log2_hist(slots: &[u64], unit: &str) -> Vec<String> {
         ""
     )];
     let Some(idx_max) = idx_max else { return out };
-    for (i, val) in slots.iter().enumerate().take(idx_max + 1) {
-        let high: u128 = (1u128 << (i + 1)) - 1;
-        let mut low: u128 = (1u128 << (i + 1)) >> 1;
+    // Slot 127 is the last whose range fits in 128 bits.
+    for (i, val) in slots.iter().enumerate().take(idx_max.min(126) + 1) {
+        let top = 1u128 << (i + 1);
+        let high: u128 = top - 1;
+        let mut low: u128 = top >> 1;
         if low == high {
             low -= 1;
         }
@@ -346,6 +348,17 @@ mod tests {
         );
         assert_eq!(lines.len(), 11);
         assert_eq!(log2_hist(&[0; 4], "x").len(), 1);
+        // Wide histograms use bcc's wider layout; absurdly long ones stop at slot 126.
+        let mut wide = vec![0u64; 200];
+        wide[40] = 1;
+        wide[199] = 2;
+        let lines = log2_hist(&wide, "ns");
+        assert_eq!(lines.len(), 128);
+        assert!(
+            lines[0].starts_with(&format!("{:15}ns{:27} : count", "", "")),
+            "{}",
+            lines[0]
+        );
     }
 
     #[test]
