@@ -54,6 +54,13 @@ pub fn run(args: InspectArgs) -> Result<()> {
         codec => format!("{codec}-compressed tar"),
     };
     writeln!(out, "  payload:  {payload_size} ({codec})")?;
+    if let Some(share) = btf_share(&payload, payload_bytes) {
+        writeln!(
+            out,
+            "  BTF share: {share} bytes of the payload (the same payload without BTFs is {} bytes)",
+            payload_bytes.len() as u64 - share
+        )?;
+    }
     writeln!(out, "  programs: {}", none_if_empty(&progs))?;
     writeln!(out, "  maps:     {}", none_if_empty(&maps))?;
     writeln!(out, "  events:   {}", none_if_empty(&events))?;
@@ -94,6 +101,20 @@ pub fn run(args: InspectArgs) -> Result<()> {
         )?;
     }
     fsutil::print_stdout(&out)
+}
+
+/// How many bytes of a compressed tar payload the BTFs take: its size
+/// minus that of the same package, compressed the same way, without BTFs
+/// (`None` for other forms or when that is not smaller).
+fn btf_share(payload: &Payload, bytes: &[u8]) -> Option<u64> {
+    let codec = Codec::sniff(bytes);
+    if codec == Codec::None || payload.btfs.is_empty() {
+        return None;
+    }
+    let without = Payload::new(payload.package.clone())
+        .to_compressed(codec)
+        .ok()?;
+    (bytes.len() as u64).checked_sub(without.len() as u64)
 }
 
 fn none_if_empty<T: AsRef<str>>(items: &[T]) -> String {
