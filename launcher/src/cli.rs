@@ -129,7 +129,7 @@ pub struct RunnerCli {
 /// Subcommands of the plain launcher.
 #[derive(Subcommand, Debug)]
 pub enum RunnerCommand {
-    /// Run a package: package.json, or a tar / tar.gz with package.json and btfhub-archive/
+    /// Run a package: ecc's package.json, or a tar (plain, gzip or xz) with package.json and btfhub-archive/
     #[command(after_help = EXIT_CODES, disable_help_flag = true)]
     Run {
         /// The package file, or `-` for standard input
@@ -204,6 +204,7 @@ pub fn program_command(
         cmd = cmd.arg(
             clap::Arg::new("format")
                 .long("format")
+                .value_name("FORMAT")
                 .value_parser(clap::builder::EnumValueParser::<PackageFormat>::new())
                 .help("What PKG is [default: recognised from its content]"),
         );

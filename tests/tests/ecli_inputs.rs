@@ -346,7 +346,7 @@ fn run_pkg_help_lists_the_package_options() {
         "-p, --pid <N>",
         "Process to trace",
         "--target-comm <STR>",
-        "--format <format>",
+        "--format <FORMAT>",
     ] {
         assert!(help.stdout.contains(expected), "{expected:?}: {help}");
     }
