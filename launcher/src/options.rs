@@ -371,8 +371,8 @@ pub fn parse_value(kind: &GlobalKind, s: &str) -> Result<Vec<u8>, String> {
         GlobalKind::Enum {
             type_name,
             size,
-            signed,
             values,
+            ..
         } => {
             let named = values
                 .iter()
@@ -382,9 +382,18 @@ pub fn parse_value(kind: &GlobalKind, s: &str) -> Result<Vec<u8>, String> {
                 return Ok(int_bytes(*v, *size));
             }
             let names: Vec<&str> = values.iter().map(|(n, _)| n.as_str()).collect();
-            let what = format!("enum {type_name}");
-            if parse_int(s).is_some() {
-                return checked_int(s, *size, *signed, &what);
+            if let Some(v) = parse_int(s) {
+                // Compilers differ on marking enums signed: take either
+                // reading of the bits.
+                let (lo, _) = int_range(*size, true);
+                let (_, hi) = int_range(*size, false);
+                if v < lo || v > hi {
+                    return Err(format!(
+                        "{v} is out of range for enum {type_name} ({} bytes): {lo}..={hi}",
+                        size
+                    ));
+                }
+                return Ok(int_bytes(v, *size));
             }
             Err(format!(
                 "'{s}' is not a value of enum {type_name}; use one of {} (or a number)",
@@ -596,6 +605,10 @@ mod tests {
         assert_eq!(parse_value(&e, "UNIT_KIB").unwrap(), vec![1, 0, 0, 0]);
         assert_eq!(parse_value(&e, "unit_kib").unwrap(), vec![1, 0, 0, 0]);
         assert_eq!(parse_value(&e, "7").unwrap(), vec![7, 0, 0, 0]);
+        assert_eq!(parse_value(&e, "-1").unwrap(), vec![0xff; 4]);
+        assert!(parse_value(&e, "4294967296")
+            .unwrap_err()
+            .contains("out of range"));
         assert!(parse_value(&e, "MIB")
             .unwrap_err()
             .contains("UNIT_BYTES, UNIT_KIB"));

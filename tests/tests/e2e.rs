@@ -8,6 +8,7 @@ mod corrupt;
 mod coverage;
 mod ecli_inputs;
 mod ecli_options;
+mod ecli_types;
 mod events;
 mod execsnoop;
 mod min_btf;
