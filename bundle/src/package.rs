@@ -180,6 +180,13 @@ pub struct BpfSkel {
     pub extra: Map<String, Value>,
 }
 
+impl BpfSkel {
+    /// A string of `doc` (`brief`, `version`, `details`, `description`).
+    pub fn doc_str(&self, key: &str) -> Option<&str> {
+        self.doc.as_ref()?.get(key)?.as_str()
+    }
+}
+
 /// One entry of `bpf_skel.maps`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MapMeta {
@@ -196,6 +203,19 @@ pub struct MapMeta {
     /// Unknown keys (`export_config`, the misspelled `intepreter`, ...), kept.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl MapMeta {
+    /// The struct this map's records are decoded with in eunomia's
+    /// multiple-export mode: `export_config: {"btf_type_id": N}`.
+    pub fn export_btf_type_id(&self) -> Option<u32> {
+        let id = self
+            .extra
+            .get("export_config")?
+            .get("btf_type_id")?
+            .as_u64()?;
+        u32::try_from(id).ok()
+    }
 }
 
 /// One entry of `bpf_skel.progs`.
@@ -242,6 +262,18 @@ pub struct Variable {
     /// Unknown keys (`value`, `description`, `cmdarg`, ...), kept.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl Variable {
+    /// Its doc comment text (`description`).
+    pub fn description(&self) -> Option<&str> {
+        self.extra.get("description")?.as_str()
+    }
+
+    /// ecc's `cmdarg` (`long`, `short`, `default`, `help`).
+    pub fn cmdarg(&self) -> Option<&Map<String, Value>> {
+        self.extra.get("cmdarg")?.as_object()
+    }
 }
 
 /// One entry of `meta.export_types`.
@@ -339,6 +371,11 @@ mod tests {
         assert_eq!(pkg.meta.export_types[0].type_id, 42);
         let var = &pkg.meta.bpf_skel.data_sections[0].variables[0];
         assert_eq!((var.size, var.offset), (Some(8), Some(0)));
+        assert_eq!(var.cmdarg().unwrap()["short"], "d");
+        assert_eq!(var.description(), None);
+        assert_eq!(pkg.meta.bpf_skel.maps[0].export_btf_type_id(), Some(4));
+        assert_eq!(pkg.meta.bpf_skel.maps[1].export_btf_type_id(), None);
+        assert_eq!(pkg.meta.bpf_skel.doc_str("brief"), Some("demo"));
 
         let again: Value = serde_json::from_slice(&pkg.to_json()).unwrap();
         let mut expected = ecc_like();

@@ -183,10 +183,10 @@ fn clap_exit(e: &clap::Error) -> i32 {
 /// The package's one-line description (`meta.bpf_skel.doc.brief`, else
 /// `description`), if any.
 fn doc_brief(payload: &Payload) -> String {
-    let doc = payload.package.meta.bpf_skel.doc.as_ref();
+    let skel = &payload.package.meta.bpf_skel;
     ["brief", "description"]
         .iter()
-        .find_map(|k| doc.and_then(|d| d.get(*k)).and_then(|b| b.as_str()))
+        .find_map(|k| skel.doc_str(k))
         .unwrap_or("")
         .to_string()
 }

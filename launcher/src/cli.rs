@@ -173,14 +173,7 @@ pub fn program_command(
     meta: &bundle::package::Meta,
     runner: bool,
 ) -> (clap::Command, Vec<GlobalOption>) {
-    let doc = |key: &str| {
-        meta.bpf_skel
-            .doc
-            .as_ref()
-            .and_then(|d| d.get(key))
-            .and_then(|v| v.as_str())
-            .map(str::to_string)
-    };
+    let doc = |key: &str| meta.bpf_skel.doc_str(key).map(str::to_string);
     // The package's own version (doc @version), as ecli shows it.
     let version = doc("version").map_or_else(
         || env!("CARGO_PKG_VERSION").to_string(),

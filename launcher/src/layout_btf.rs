@@ -56,13 +56,7 @@ pub fn event_layouts(
         per_map: Vec::new(),
     };
     for m in &meta.bpf_skel.maps {
-        let id = m
-            .extra
-            .get("export_config")
-            .and_then(|c| c.get("btf_type_id"))
-            .and_then(serde_json::Value::as_u64)
-            .and_then(|id| u32::try_from(id).ok());
-        if let Some(id) = id {
+        if let Some(id) = m.export_btf_type_id() {
             let layout = struct_layout(btf, id).map_err(|e| {
                 Failure::new(
                     Kind::Payload,

@@ -231,12 +231,8 @@ impl<'a> VarDoc<'a> {
             .flat_map(|s| s.variables.iter())
             .find(|v| v.name == g.name);
         VarDoc {
-            description: var
-                .and_then(|v| v.extra.get("description"))
-                .and_then(Value::as_str),
-            cmdarg: var
-                .and_then(|v| v.extra.get("cmdarg"))
-                .and_then(Value::as_object),
+            description: var.and_then(|v| v.description()),
+            cmdarg: var.and_then(|v| v.cmdarg()),
         }
     }
 
