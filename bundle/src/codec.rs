@@ -18,7 +18,7 @@ const XZ_MAX_DICT: u32 = 64 << 20;
 /// How a payload tar is compressed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Codec {
-    /// xz (LZMA2, preset 6 extreme, CRC64): the smallest; its dictionary
+    /// xz (LZMA2, preset 6, CRC64): the smallest; its dictionary
     /// spans the whole tar, so BTFs that are similar but not identical
     /// compress against each other.
     #[default]
@@ -93,17 +93,18 @@ impl Codec {
     }
 }
 
-/// xz with preset 6 extreme and a dictionary just large enough for `data`
-/// (preset 9 differs only in its larger dictionary: same size, slower).
+/// xz with preset 6 and a dictionary just large enough for `data`
+/// (presets 7-9 differ only in their larger dictionaries; "extreme" would
+/// double the time of this serial step for a fraction of a percent).
 fn xz_compress(data: &[u8]) -> Result<Vec<u8>, Error> {
-    use liblzma::stream::{Check, Filters, LzmaOptions, Stream, PRESET_EXTREME};
+    use liblzma::stream::{Check, Filters, LzmaOptions, Stream};
     let lzma_err = |e: liblzma::stream::Error| {
         Error::TarWrite(std::io::Error::other(format!("xz encoder: {e}")))
     };
     let dict = u32::try_from(data.len())
         .unwrap_or(u32::MAX)
         .clamp(4096, XZ_MAX_DICT);
-    let mut options = LzmaOptions::new_preset(6 | PRESET_EXTREME).map_err(lzma_err)?;
+    let mut options = LzmaOptions::new_preset(6).map_err(lzma_err)?;
     options.dict_size(dict);
     let mut filters = Filters::new();
     filters.lzma2(&options);
