@@ -393,3 +393,55 @@ fn sample_errors_and_events_without_export_types() {
     assert_eq!(events[0]["size"], 1000, "{finished}");
     assert_eq!(events[0]["comm"], "dd", "{finished}");
 }
+
+#[test]
+fn clear_map_empties_the_map_after_each_print() {
+    if !root_or_skip("clear_map_empties_the_map_after_each_print") {
+        return;
+    }
+    let (Some(launcher), Some((path, bytes))) = (launcher(), object()) else {
+        return;
+    };
+    let _bpf = bpf_lock();
+    let tmp = Tmp::new();
+    let mut meta = writesize_meta(&path);
+    meta["bpf_skel"]["maps"][0]["sample"] = serde_json::json!({"interval": 100, "type": "log2_hist", "unit": "bytes", "clear_map": true});
+    let pkg = tmp.path("package.json");
+    fs::write(&pkg, package_json(&bytes, &meta))
+        .unwrap_or_else(|e| panic!("writing package.json: {e}"));
+    let gate = Gated::spawn(&tmp.path("go"), DD_1000X5);
+    let mut tool = Running::spawn(launcher_run(&launcher, &pkg).args([
+        "--pid",
+        &gate.pid().to_string(),
+        "--no-skip-stdio",
+    ]));
+    assert!(
+        wait_attached(&mut tool),
+        "not attached: {}",
+        tool.interrupt()
+    );
+    gate.release();
+    // Each print shows the writes since the previous one: the counts add up
+    // to five (without clearing they would repeat), and a later print is
+    // empty again.
+    let calls = |out: &str| -> Vec<u64> {
+        out.lines()
+            .filter_map(|l| l.strip_prefix("calls = ")?.trim().parse().ok())
+            .collect()
+    };
+    let cleared = |out: &str| {
+        let c = calls(out);
+        c.iter().sum::<u64>() == 5 && c.last() == Some(&0)
+    };
+    let start = std::time::Instant::now();
+    while !cleared(&tool.stdout()) && start.elapsed() < e2e::process::SEEN_GUARD {
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let finished = tool.interrupt();
+    finished.assert_success();
+    assert!(
+        cleared(&finished.stdout),
+        "{:?}: {finished}",
+        calls(&finished.stdout)
+    );
+}
