@@ -22,6 +22,18 @@ pub const MAX_OBJECT_SIZE: u64 = 256 << 20;
 /// The default `poll_timeout_ms`.
 pub const DEFAULT_POLL_TIMEOUT_MS: i32 = 100;
 
+/// Whether an ELF section holds global variables that libbpf turns into a
+/// global-data map (`.rodata`, `.data`, `.bss` and their `.rodata.*`
+/// relatives): the sections of `bpf_skel.data_sections`.
+pub fn is_data_section(name: &str) -> bool {
+    [".rodata", ".data", ".bss"].iter().any(|base| {
+        name == *base
+            || name
+                .strip_prefix(base)
+                .is_some_and(|rest| rest.starts_with('.'))
+    })
+}
+
 fn null_as_default<'de, D, T>(d: D) -> Result<T, D::Error>
 where
     D: Deserializer<'de>,
@@ -428,6 +440,16 @@ mod tests {
 
         pkg.bpf_object_size = u64::MAX;
         assert!(matches!(pkg.object(), Err(Error::ObjectTooLarge { .. })));
+    }
+
+    #[test]
+    fn data_sections() {
+        assert!(
+            is_data_section(".rodata") && is_data_section(".data.x") && is_data_section(".bss")
+        );
+        assert!(
+            !is_data_section(".rodatax") && !is_data_section(".maps") && !is_data_section(".text")
+        );
     }
 
     #[test]

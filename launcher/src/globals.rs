@@ -6,6 +6,7 @@
 use crate::layout::Shape;
 use crate::layout_btf::shape_of;
 use btf::{Btf, Type};
+use bundle::package::is_data_section;
 use object::{Object, ObjectSection, ObjectSymbol};
 use std::collections::HashMap;
 
@@ -71,16 +72,6 @@ pub struct Global {
     pub kind: GlobalKind,
     /// Its initial bytes in the object (zeros for `.bss`).
     pub initial: Vec<u8>,
-}
-
-/// Whether libbpf makes a global-data map of this section.
-pub fn is_data_section(name: &str) -> bool {
-    [".rodata", ".data", ".bss"].iter().any(|base| {
-        name == *base
-            || name
-                .strip_prefix(base)
-                .is_some_and(|rest| rest.starts_with('.'))
-    })
 }
 
 /// Every global of `elf` that can be set from the command line, in section
@@ -202,18 +193,5 @@ fn enum_type_name(btf: &Btf, id: u32) -> String {
     match btf.type_by_id(rid) {
         Some(Type::Enum { name, .. } | Type::Enum64 { name, .. }) => name.to_string(),
         _ => String::new(),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn data_sections() {
-        assert!(
-            is_data_section(".rodata") && is_data_section(".data.x") && is_data_section(".bss")
-        );
-        assert!(!is_data_section(".rodatax") && !is_data_section(".maps"));
     }
 }

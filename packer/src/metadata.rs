@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::{anyhow, bail, Context, Result};
 use btf::{Btf, Type};
 use bundle::package::{
-    DataSection, ExportMember, ExportType, Map, MapMeta, Meta, ProgMeta, Variable,
+    is_data_section, DataSection, ExportMember, ExportType, Map, MapMeta, Meta, ProgMeta, Variable,
 };
 use object::{Object, ObjectSection, ObjectSymbol, SectionKind, SymbolKind};
 
@@ -69,13 +69,6 @@ fn sanitize(name: &str, keep: impl Fn(char) -> bool) -> String {
     name.chars()
         .map(|c| if keep(c) { c } else { '_' })
         .collect()
-}
-
-/// Whether libbpf makes an internal (global data) map of this section.
-fn is_data_section(name: &str) -> bool {
-    [".rodata", ".data", ".bss"]
-        .iter()
-        .any(|base| name == *base || name.strip_prefix(base).is_some_and(|r| r.starts_with('.')))
 }
 
 /// Skips `const`, `volatile`, `restrict` and type tags (not typedefs).
@@ -412,11 +405,5 @@ mod tests {
             "my_tool_.rodata"
         );
         assert_eq!(ident(".rodata.str1.1"), "rodata_str1_1");
-        assert!(
-            is_data_section(".rodata") && is_data_section(".data.foo") && is_data_section(".bss")
-        );
-        assert!(
-            !is_data_section(".rodatax") && !is_data_section(".maps") && !is_data_section(".text")
-        );
     }
 }
