@@ -49,11 +49,23 @@ pub fn parse(source: &str) -> Docs {
             comment.push(text.strip_prefix(' ').unwrap_or(text));
             i += 1;
         }
+        let mut same_line = "";
+        if comment.is_empty() {
+            (i, same_line) = block_comment(&lines, i, &mut comment);
+        }
         if comment.is_empty() {
             i += 1;
             continue;
         }
-        let (decl, next) = declaration(&lines, i);
+        let (decl, next) = if same_line.trim().is_empty() {
+            declaration(&lines, i)
+        } else {
+            // `/** doc */ int x;`: the declaration starts after the comment.
+            let mut rest = vec![same_line];
+            rest.extend(lines.get(i..).unwrap_or(&[]));
+            let (decl, used) = declaration(&rest, 0);
+            (decl, i + used.saturating_sub(1))
+        };
         i = next.max(i + 1);
         if let Some(target) = target_of(&decl) {
             let fields = fields(&comment);
@@ -63,6 +75,40 @@ pub fn parse(source: &str) -> Docs {
         }
     }
     docs
+}
+
+/// A `/** ... */` doc comment starting at line `i`: its lines (without the
+/// comment markers and leading `*`) go to `comment`; returns the line after
+/// it (`i` when there is none) and the code after `*/` on its last line.
+fn block_comment<'a>(lines: &[&'a str], i: usize, comment: &mut Vec<&'a str>) -> (usize, &'a str) {
+    let Some(first) = lines
+        .get(i)
+        .and_then(|l| l.trim_start().strip_prefix("/**"))
+        .filter(|rest| !rest.starts_with('*') && !rest.starts_with('/'))
+    else {
+        return (i, "");
+    };
+    let mut j = i;
+    let mut text = first;
+    loop {
+        let (body, end) = match text.find("*/") {
+            Some(p) => (text.get(..p).unwrap_or(""), text.get(p + 2..)),
+            None => (text, None),
+        };
+        let body = body.trim();
+        let body = body.strip_prefix('*').unwrap_or(body).trim();
+        if !body.is_empty() {
+            comment.push(body);
+        }
+        j += 1;
+        if let Some(rest) = end {
+            return (j, rest);
+        }
+        match lines.get(j) {
+            Some(next) => text = next,
+            None => return (j, ""),
+        }
+    }
 }
 
 /// The declaration starting at line `start` (blank lines skipped): text up
@@ -307,6 +353,15 @@ int handle_write(struct trace_event_raw_sys_enter *ctx)
 /// @version 0.1.0
 /// More words.
 char LICENSE[] SEC("license") = "GPL";
+
+/**
+ * Block style
+ * @cmdarg {"long": "bs"}
+ */
+const volatile int block_style = 1;
+/** One line */ const volatile int one_line = 1;
+/* not a doc comment */
+const volatile int plain = 1;
 "#;
 
     #[test]
@@ -337,7 +392,11 @@ char LICENSE[] SEC("license") = "GPL";
         assert!(!docs
             .keys()
             .any(|t| matches!(t, Target::Variable(n) if n == "size_unit" || n == "UNIT_BYTES")));
-        assert_eq!(docs.len(), 6, "{docs:?}");
+        assert_eq!(var("block_style").unwrap()["description"], "Block style");
+        assert_eq!(var("block_style").unwrap()["cmdarg"]["long"], "bs");
+        assert_eq!(var("one_line").unwrap()["description"], "One line");
+        assert!(var("plain").is_none());
+        assert_eq!(docs.len(), 8, "{docs:?}");
     }
 
     #[test]
@@ -362,7 +421,16 @@ char LICENSE[] SEC("license") = "GPL";
             extra: Map::new(),
         });
         let unmatched = apply(&mut meta, &parse(SOURCE));
-        assert_eq!(unmatched, vec!["counted", "target_comm", "handle_write"]);
+        assert_eq!(
+            unmatched,
+            vec![
+                "block_style",
+                "counted",
+                "one_line",
+                "target_comm",
+                "handle_write"
+            ]
+        );
         let skel = &meta.bpf_skel;
         assert_eq!(skel.maps[0].sample.as_ref().unwrap()["type"], "log2_hist");
         assert_eq!(
