@@ -30,8 +30,9 @@ pub enum Command {
     /// Minimise every kernel of a btfhub-archive directory for the given
     /// objects, keeping the directory layout (like bpf-compatible's btfgen).
     Btfgen(BtfgenArgs),
-    /// Show what a packed tool or a package (tar, tar.gz, package.json)
-    /// contains: kernels covered per distribution, unique BTFs, payload size.
+    /// Show what a packed tool or a package (tar, tar.xz, tar.gz,
+    /// package.json) contains: kernels covered per distribution, unique
+    /// BTFs, payload size.
     Inspect(InspectArgs),
     /// Download the selected kernels of btfhub-archive into the cache (a
     /// sparse, blob-less git clone: only the selected directories are

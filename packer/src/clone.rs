@@ -3,7 +3,6 @@
 //! the files matching the sparse-checkout patterns are downloaded.
 
 use std::{
-    ffi::OsStr,
     fs::File,
     path::{Path, PathBuf},
 };
@@ -115,16 +114,18 @@ pub fn current_patterns(dir: &Path) -> Result<Vec<String>> {
 /// positive, so their order does not matter); git then downloads and checks
 /// out the files they match.
 pub fn set_patterns(dir: &Path, patterns: &[String]) -> Result<()> {
-    let mut args: Vec<&OsStr> = vec![
-        "sparse-checkout".as_ref(),
-        "set".as_ref(),
-        "--no-cone".as_ref(),
-        "--".as_ref(),
-    ];
-    args.extend(patterns.iter().map(|p| OsStr::new(p.as_str())));
-    git::run(
+    // On standard input: any number of patterns, whatever they look like.
+    let mut input = patterns.join("\n");
+    input.push('\n');
+    git::run_with_input(
         Some(dir),
-        &args,
+        &[
+            "sparse-checkout".as_ref(),
+            "set".as_ref(),
+            "--no-cone".as_ref(),
+            "--stdin".as_ref(),
+        ],
+        input.as_bytes(),
         "the repository may be unreachable (check your network) or the clone damaged \
          (remove it and fetch again)",
     )

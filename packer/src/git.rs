@@ -50,7 +50,15 @@ fn spawn_error(e: std::io::Error) -> anyhow::Error {
 /// its progress there; otherwise its messages are collected and the last of
 /// them end up in the error when it fails. `hint` says what to check then.
 pub fn run(dir: Option<&Path>, args: &[&OsStr], hint: &str) -> Result<()> {
+    run_with_input(dir, args, b"", hint)
+}
+
+/// Like [`run`], with `input` on git's standard input.
+pub fn run_with_input(dir: Option<&Path>, args: &[&OsStr], input: &[u8], hint: &str) -> Result<()> {
     let mut cmd = command(dir, args);
+    if !input.is_empty() {
+        cmd.stdin(Stdio::piped());
+    }
     let on_terminal = std::io::stderr().is_terminal();
     cmd.stdout(Stdio::null());
     cmd.stderr(if on_terminal {
@@ -59,6 +67,10 @@ pub fn run(dir: Option<&Path>, args: &[&OsStr], hint: &str) -> Result<()> {
         Stdio::piped()
     });
     let mut child = cmd.spawn().map_err(spawn_error)?;
+    if let Some(mut stdin) = child.stdin.take() {
+        // A failure to write shows as git's own failure below.
+        let _ = stdin.write_all(input);
+    }
     let mut messages = Vec::new();
     if let Some(mut stderr) = child.stderr.take() {
         // Read to the end so git never blocks on a full pipe.
