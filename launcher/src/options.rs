@@ -63,10 +63,23 @@ pub fn global_options(globals: Vec<Global>, meta: &Meta, cmd: &Command) -> Vec<G
     let mut out = Vec::new();
     for global in globals {
         let doc = VarDoc::find(meta, &global);
+        // ecc's cmdarg.long when it is a usable option name.
         let mut long = doc
             .cmdarg_str("long")
+            .filter(|l| {
+                !l.starts_with('-')
+                    && l.chars()
+                        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            })
             .map_or_else(|| global.name.replace('_', "-"), str::to_string);
-        let bool_names = |l: &str| [l.to_string(), format!("no-{l}")];
+        let bool_names = |l: &str| {
+            [
+                l.to_string(),
+                format!("no-{l}"),
+                format!("enable-{l}"),
+                format!("disable-{l}"),
+            ]
+        };
         let clashes = |l: &str, taken: &[String]| {
             let names = if matches!(global.kind, GlobalKind::Bool { .. }) {
                 bool_names(l).to_vec()
@@ -100,27 +113,7 @@ pub fn global_options(globals: Vec<Global>, meta: &Meta, cmd: &Command) -> Vec<G
             taken_long.push(long.clone());
         }
         taken_short.extend(short);
-        let mut help = help_text(&global, &doc, default.as_deref());
-        if matches!(global.kind, GlobalKind::Bool { .. }) {
-            let on = default
-                .as_deref()
-                .unwrap_or(&global.initial)
-                .iter()
-                .any(|b| *b != 0);
-            let flag = if on {
-                format!("--no-{long}")
-            } else {
-                format!("--{long}")
-            };
-            help = help.replace(
-                &format!("default: {}]", if on { "on" } else { "off" }),
-                &format!(
-                    "default: {}; {flag} turns it {}]",
-                    if on { "on" } else { "off" },
-                    if on { "off" } else { "on" }
-                ),
-            );
-        }
+        let help = help_text(&global, &doc, default.as_deref(), &long);
         out.push(GlobalOption {
             global,
             long,
@@ -244,13 +237,21 @@ impl<'a> VarDoc<'a> {
     }
 }
 
-fn help_text(g: &Global, doc: &VarDoc<'_>, default: Option<&[u8]>) -> String {
+fn help_text(g: &Global, doc: &VarDoc<'_>, default: Option<&[u8]>, long: &str) -> String {
     let text = doc
         .cmdarg_str("help")
         .or(doc.description)
         .map(|s| s.trim().trim_end_matches('.').to_string())
         .unwrap_or_else(|| format!("Set {}", g.name));
-    let default = display_value(&g.kind, default.unwrap_or(&g.initial));
+    let value = default.unwrap_or(&g.initial);
+    let mut default = display_value(&g.kind, value);
+    if let GlobalKind::Bool { .. } = g.kind {
+        default = if value.iter().any(|b| *b != 0) {
+            format!("on; --no-{long} turns it off")
+        } else {
+            format!("off; --{long} turns it on")
+        };
+    }
     let mut extra = vec![format!("{} {}", g.section, g.c_type)];
     if let GlobalKind::Enum { values, .. } = &g.kind {
         let names: Vec<&str> = values.iter().map(|(n, _)| n.as_str()).collect();
@@ -583,6 +584,32 @@ mod tests {
             .any(|a| a.name == "verbose" && a.bytes == vec![0]));
         let err = parse(&opts, cmd, &["t", "--pid", "x"]).unwrap_err();
         assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
+    }
+
+    #[test]
+    fn bool_aliases_are_reserved_and_bad_cmdarg_names_ignored() {
+        let mut meta = Meta::new("t_bpf");
+        meta.bpf_skel.data_sections = serde_json::from_value(serde_json::json!([
+        {"name": ".rodata", "variables": [
+            {"name": "n", "type": "int", "cmdarg": {"long": "bad name"}}
+        ]}]))
+        .unwrap();
+        let globals = vec![
+            global("x", GlobalKind::Bool { size: 1 }, vec![0]),
+            global("enable_x", int(4, true), vec![0; 4]),
+            global("n", int(4, true), vec![0; 4]),
+        ];
+        let cmd = Command::new("t");
+        let opts = global_options(globals, &meta, &cmd);
+        let names: Vec<&str> = opts.iter().map(|o| o.long.as_str()).collect();
+        assert_eq!(names, vec!["x", "var-enable-x", "n"]);
+        assert!(
+            opts[0].help.contains("default: off; --x turns it on"),
+            "{}",
+            opts[0].help
+        );
+        let set = parse(&opts, cmd, &["t", "--enable-x", "--var-enable-x", "5"]).unwrap();
+        assert_eq!(set.len(), 2);
     }
 
     #[test]
