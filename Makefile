@@ -143,7 +143,7 @@ DEMO_KERNELS := --kernels host $(if $(BTFHUB_ARCHIVE),--btfhub $(BTFHUB_ARCHIVE)
 
 demo: build examples tracefs
 	@[ "$$(id -u)" -eq 0 ] || { echo "demo: loading BPF needs root: run 'sudo make demo'" >&2; exit 1; }
-	$(PACKER) build $(EXAMPLES_OUT)/execsnoop.bpf.o $(DEMO_KERNELS) -o $(DEMO_TOOL)
+	$(PACKER) build $(EXAMPLES_OUT)/execsnoop.bpf.o --source $(ROOT)/examples/execsnoop.bpf.c $(DEMO_KERNELS) -o $(DEMO_TOOL)
 	@ls -l $(DEMO_TOOL)
 	@echo "demo: what the tool would do here with /sys/kernel/btf hidden:"
 	unshare -m sh -c 'mount -t tmpfs none /sys/kernel/btf && exec $(DEMO_TOOL) --check'

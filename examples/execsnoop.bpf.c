@@ -29,6 +29,7 @@ struct event {
 /* Keeps `struct event` in the object's BTF (the packer exports it). */
 const volatile struct event *__eunomia_dummy_event_ptr __attribute__((unused));
 
+/// Only report children of this process (0 = every exec)
 const volatile int target_ppid = 0;
 
 struct {
@@ -62,4 +63,6 @@ int handle_exec(struct trace_event_raw_sched_process_exec *ctx)
 	return 0;
 }
 
+/// @brief Trace exec(): pid, parent, uid, command and file name of every new program
+/// @version 0.1.0
 char LICENSE[] SEC("license") = "GPL";

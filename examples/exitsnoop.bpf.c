@@ -55,4 +55,6 @@ int handle_exit(void *ctx)
 	return 0;
 }
 
+/// @brief Trace process exits: pid, parent, exit status and signal (perf buffer)
+/// @version 0.1.0
 char LICENSE[] SEC("license") = "GPL";

@@ -34,6 +34,7 @@ struct args {
 /* Keeps `struct event` in the object's BTF (the packer exports it). */
 const volatile struct event *__eunomia_dummy_event_ptr __attribute__((unused));
 
+/// Only report opens of this process (0 = every process)
 const volatile int target_pid = 0;
 
 struct {
@@ -92,4 +93,6 @@ int handle_openat_exit(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
+/// @brief Trace openat(): pid, uid, flags, result and file name of every open
+/// @version 0.1.0
 char LICENSE[] SEC("license") = "GPL";
