@@ -237,6 +237,7 @@ fn run_payload(
         &program.object,
         &prepared,
         assignments,
+        opts.verbose,
     )?;
     let maps = poll::output_maps(&loaded.object);
     let without_layout: Vec<&str> = maps

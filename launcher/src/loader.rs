@@ -4,6 +4,7 @@ use crate::btf_choice::PreparedBtf;
 use crate::errors::{Failure, Kind, ResultExt};
 use crate::libbpf_log;
 use crate::options::Assignment;
+use crate::tracefs;
 use libbpf_rs::{Link, Object, ObjectBuilder, OpenObject};
 
 /// A loaded object and the links that keep its programs attached.
@@ -22,6 +23,7 @@ pub fn load_and_attach(
     object_bytes: &[u8],
     btf: &PreparedBtf,
     assignments: &[Assignment],
+    verbose: bool,
 ) -> Result<Loaded, Failure> {
     let mut builder = ObjectBuilder::default();
     // An empty name lets libbpf derive one; libbpf-rs passes a NUL-terminated copy.
@@ -56,6 +58,15 @@ pub fn load_and_attach(
         })
         .kind(Kind::Libbpf)?;
 
+    let tracefs_hint = if object
+        .progs()
+        .any(|p| tracefs::section_needs_tracefs(&p.section().to_string_lossy()))
+    {
+        tracefs::ensure_mounted(verbose)
+    } else {
+        None
+    };
+
     let mut links = Vec::new();
     let mut skipped = Vec::new();
     for prog in object.progs_mut() {
@@ -77,11 +88,17 @@ pub fn load_and_attach(
                 skipped.push(name);
             }
             Err(e) => {
-                return Err(libbpf_log::explain(
+                let mut failure = libbpf_log::explain(
                     &format!("libbpf cannot attach program {name} (section {section})"),
                     e,
-                ))
-                .kind(Kind::Libbpf)
+                );
+                if let Some(hint) = tracefs_hint
+                    .as_ref()
+                    .filter(|_| tracefs::section_needs_tracefs(&section))
+                {
+                    failure = failure.context(hint.clone());
+                }
+                return Err(failure).kind(Kind::Libbpf);
             }
         }
     }

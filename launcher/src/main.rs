@@ -23,6 +23,7 @@ mod sample;
 mod sampler;
 mod signals;
 mod source;
+mod tracefs;
 
 fn main() {
     let code = match app::main_with_args(std::env::args_os().collect()) {
