@@ -59,83 +59,46 @@ pub(crate) fn parse(mut data: Vec<u8>) -> Result<Parsed> {
         }
     }
     let layout_range = hdr.layout.clone().unwrap_or(0..0);
-    let layout = &data[layout_range.clone()];
-    let words = Words(&data[hdr.types.clone()]);
+    let types = &data[hdr.types.clone()];
+    let scan = scan_records(types, &data[layout_range.clone()])?;
+    let words = Words(types);
     let str_len = hdr.strings.len();
-
-    let n = words.len();
-    let mut offsets: Vec<u32> = Vec::with_capacity(n / 4 + 1);
-    offsets.push(u32::MAX); // id 0 = void
-    let mut kinds: Vec<u8> = Vec::with_capacity(n / 4 + 1);
-    kinds.push(k::UNKN);
-    // Cycle-check state per id, settled here when every contained type has a smaller id and
-    // is settled (most types); the rest go through a depth-first search afterwards.
-    let mut cycle_state: Vec<u8> = Vec::with_capacity(n / 4 + 1);
-    cycle_state.push(DONE);
-    let mut max_ref = 0u32;
-    let mut max_name = 0u32;
-    let mut pos = 0usize;
-    while pos < n {
-        let type_id = offsets.len() as u32;
-        if offsets.len() > MAX_TYPE_ID {
-            return Err(Error::TooManyTypes(offsets.len()));
-        }
-        let left = n - pos;
-        if left < 3 {
-            return Err(Error::TypeTruncated {
-                type_id,
-                kind: "?",
-                need: 12,
-                have: left * 4,
-            });
-        }
-        let info = words.at(pos + 1);
-        let (kind, vlen) = (info_kind(info), info_vlen(info));
-        let known = extra_words(kind, vlen);
-        let extra = match known {
-            Some(e) => e,
-            None => layout_words(layout, kind, vlen, type_id)?,
-        };
-        let len = 3 + extra;
-        if len > left {
-            return Err(Error::TypeTruncated {
-                type_id,
-                kind: kind_name(kind),
-                need: len * 4,
-                have: left * 4,
-            });
-        }
-        let rec = words.sub(pos, pos + len);
-        let (max_n, max_r, settled) = scan_record(rec, kind, known.is_some(), &cycle_state);
-        max_name = max_name.max(max_n);
-        max_ref = max_ref.max(max_r);
-        if kind == k::INT || kind == k::DECL_TAG {
-            check_kind(rec, kind, type_id)?;
-        }
-        cycle_state.push(if settled { DONE } else { UNSEEN });
-        offsets.push(pos as u32);
-        kinds.push(kind);
-        pos += len;
+    let count = scan.offsets.len() as u32;
+    if scan.max_name != 0 && scan.max_name as usize >= str_len {
+        return Err(first_bad_name(words, &scan.offsets, str_len));
     }
-    let count = offsets.len() as u32;
-    if max_name != 0 && max_name as usize >= str_len {
-        return Err(first_bad_name(words, &offsets, str_len));
+    if scan.max_ref >= count {
+        return Err(first_bad_ref(words, &scan.offsets, count));
     }
-    if max_ref >= count {
-        return Err(first_bad_ref(words, &offsets, count));
-    }
-    check_value_cycles(words, &offsets, &kinds, cycle_state)?;
+    check_value_cycles(words, &scan.offsets, &scan.kinds, &scan.forward)?;
     Ok(Parsed {
         types: hdr.types,
         strings: hdr.strings,
         layout: layout_range,
-        offsets,
-        kinds,
+        offsets: scan.offsets,
+        kinds: scan.kinds,
         endian: hdr.endian,
         data,
     })
 }
 
+/// What one pass over the type records finds.
+struct Scan {
+    /// Word index of each type id's record; `[0]` (void) is unused.
+    offsets: Vec<u32>,
+    /// Raw kind of each type id.
+    kinds: Vec<u8>,
+    /// Largest string offset any record uses.
+    max_name: u32,
+    /// Largest type id any record references.
+    max_ref: u32,
+    /// Ids holding a type by value whose id is not smaller than their own. Every cycle of
+    /// by-value containment passes through one of them (a path of strictly decreasing ids
+    /// cannot return to its start), so the cycle check only searches from these.
+    forward: Vec<u32>,
+}
+
+/// Little-endian u32 at byte `i` (0 if out of range; callers pass in-range offsets).
 #[inline(always)]
 fn le(c: &[u8], i: usize) -> u32 {
     match c.get(i..i + 4) {
@@ -144,72 +107,149 @@ fn le(c: &[u8], i: usize) -> u32 {
     }
 }
 
-/// Max of the u32 at byte `name_at` (string offsets) and at `id_at` (type ids) over records
-/// of `stride` bytes; `None` skips that field.
+/// Largest u32 at byte `at` of each `stride`-byte element.
 #[inline(always)]
-fn fold_max(
-    tail: &[u8],
-    stride: usize,
-    name_at: Option<usize>,
-    id_at: Option<usize>,
-) -> (u32, u32) {
-    let (mut n, mut r) = (0u32, 0u32);
-    for c in tail.chunks_exact(stride) {
-        if let Some(i) = name_at {
-            n = n.max(le(c, i));
-        }
-        if let Some(i) = id_at {
-            r = r.max(le(c, i));
-        }
-    }
-    (n, r)
+fn max_at(body: &[u8], stride: usize, at: usize) -> u32 {
+    body.chunks_exact(stride).fold(0, |m, c| m.max(le(c, at)))
 }
 
-/// One pass over a record (the hot loop): its largest string offset, its largest referenced
-/// type id, and whether every type it contains by value is already settled in the cycle check.
-#[inline]
-fn scan_record(rec: Words<'_>, kind: u8, known: bool, state: &[u8]) -> (u32, u32, bool) {
-    let settled = |id: u32| state.get(id as usize) == Some(&DONE);
-    let head_name = rec.at(0);
-    if !known {
-        return (head_name, 0, true);
-    }
-    let tail = rec.0.get(12..).unwrap_or(&[]);
-    let (n, r, ok) = match kind {
-        k::STRUCT | k::UNION => {
-            let (mut n, mut r, mut ok) = (0u32, 0u32, true);
-            for c in tail.chunks_exact(12) {
-                let t = le(c, 4);
-                n = n.max(le(c, 0));
-                r = r.max(t);
-                ok &= settled(t);
+/// Largest u32s at bytes 0 and 4 of each `stride`-byte element.
+#[inline(always)]
+fn max_at_0_4(body: &[u8], stride: usize) -> (u32, u32) {
+    body.chunks_exact(stride)
+        .fold((0, 0), |(n, r), c| (n.max(le(c, 0)), r.max(le(c, 4))))
+}
+
+/// The single pass over the type section (the hot loop): splits it into records, checks each
+/// fits, validates INT and DECL_TAG fields and folds the largest string offset and type id.
+fn scan_records(types: &[u8], layout: &[u8]) -> Result<Scan> {
+    // Every record takes at least 12 bytes, so this bounds the number of ids; the tables are
+    // filled by index (cheaper than pushing) and cut to the real count at the end.
+    let slots = (types.len() / 12).min(MAX_TYPE_ID) + 1;
+    let mut offsets: Vec<u32> = vec![0; slots];
+    let mut kinds: Vec<u8> = vec![k::UNKN; slots];
+    let mut forward: Vec<u32> = Vec::new();
+    let (mut max_name, mut max_ref) = (0u32, 0u32);
+    let mut id = 1usize;
+    let mut rest = types;
+    while !rest.is_empty() {
+        let type_id = id as u32;
+        let (Some(offset), Some(kind_slot)) = (offsets.get_mut(id), kinds.get_mut(id)) else {
+            // Only reachable past MAX_TYPE_ID: `slots` covers every id a full record can have.
+            return Err(Error::TooManyTypes(id));
+        };
+        let have = rest.len();
+        let Some((head, tail)) = rest.split_first_chunk::<12>() else {
+            return Err(Error::TypeTruncated {
+                type_id,
+                kind: "?",
+                need: 12,
+                have,
+            });
+        };
+        let [n0, n1, n2, n3, i0, i1, i2, i3, s0, s1, s2, s3] = *head;
+        let name = u32::from_le_bytes([n0, n1, n2, n3]);
+        let info = u32::from_le_bytes([i0, i1, i2, i3]);
+        let st = u32::from_le_bytes([s0, s1, s2, s3]);
+        let (kind, vlen) = (info_kind(info), info_vlen(info) as usize);
+        let split = |bytes: usize| {
+            tail.split_at_checked(bytes)
+                .ok_or_else(|| Error::TypeTruncated {
+                    type_id,
+                    kind: kind_name(kind),
+                    need: 12 + bytes,
+                    have,
+                })
+        };
+        max_name = max_name.max(name);
+        let next = match kind {
+            k::STRUCT | k::UNION => {
+                let (body, next) = split(12 * vlen)?;
+                let (n, r) = max_at_0_4(body, 12);
+                max_name = max_name.max(n);
+                max_ref = max_ref.max(r);
+                if r >= type_id {
+                    forward.push(type_id);
+                }
+                next
             }
-            (n, r, ok)
-        }
-        k::ENUM64 => {
-            let (n, _) = fold_max(tail, 12, Some(0), None);
-            (n, 0, true)
-        }
-        k::DATASEC => {
-            let (_, r) = fold_max(tail, 12, None, Some(0));
-            (0, r, true)
-        }
-        k::ENUM => {
-            let (n, _) = fold_max(tail, 8, Some(0), None);
-            (n, 0, true)
-        }
-        k::FUNC_PROTO => {
-            let (n, r) = fold_max(tail, 8, Some(0), Some(4));
-            (n, r.max(rec.at(2)), true)
-        }
-        k::ARRAY => (0, rec.at(3).max(rec.at(4)), settled(rec.at(3))),
-        k::TYPEDEF | k::VOLATILE | k::CONST | k::RESTRICT | k::TYPE_TAG => {
-            (0, rec.at(2), settled(rec.at(2)))
-        }
-        k::PTR | k::FUNC | k::VAR | k::DECL_TAG => (0, rec.at(2), true),
-        _ => (0, 0, true),
-    };
-    (n.max(head_name), r, ok)
+            k::TYPEDEF | k::VOLATILE | k::CONST | k::RESTRICT | k::TYPE_TAG => {
+                max_ref = max_ref.max(st);
+                if st >= type_id {
+                    forward.push(type_id);
+                }
+                tail
+            }
+            k::PTR | k::FUNC => {
+                max_ref = max_ref.max(st);
+                tail
+            }
+            k::FWD | k::FLOAT => tail,
+            k::FUNC_PROTO => {
+                let (body, next) = split(8 * vlen)?;
+                let (n, r) = max_at_0_4(body, 8);
+                max_name = max_name.max(n);
+                max_ref = max_ref.max(r).max(st);
+                next
+            }
+            k::ENUM => {
+                let (body, next) = split(8 * vlen)?;
+                max_name = max_name.max(max_at(body, 8, 0));
+                next
+            }
+            k::ENUM64 => {
+                let (body, next) = split(12 * vlen)?;
+                max_name = max_name.max(max_at(body, 12, 0));
+                next
+            }
+            k::DATASEC => {
+                let (body, next) = split(12 * vlen)?;
+                max_ref = max_ref.max(max_at(body, 12, 0));
+                next
+            }
+            k::ARRAY => {
+                let (body, next) = split(12)?;
+                let (elem, index) = (le(body, 0), le(body, 4));
+                max_ref = max_ref.max(elem).max(index);
+                if elem >= type_id {
+                    forward.push(type_id);
+                }
+                next
+            }
+            k::INT | k::VAR | k::DECL_TAG => {
+                let (body, next) = split(4)?;
+                if kind == k::INT {
+                    check_int(st, le(body, 0), type_id)?;
+                } else {
+                    max_ref = max_ref.max(st);
+                    if kind == k::DECL_TAG {
+                        check_decl_tag(le(body, 0), type_id)?;
+                    }
+                }
+                next
+            }
+            _ => {
+                let tail_words = layout_words(layout, kind, vlen as u32, type_id)?;
+                split(tail_words * 4)?.1
+            }
+        };
+        *offset = ((types.len() - have) / 4) as u32;
+        *kind_slot = kind;
+        id += 1;
+        rest = next;
+    }
+    offsets.truncate(id);
+    kinds.truncate(id);
+    if let Some(void) = offsets.first_mut() {
+        *void = u32::MAX;
+    }
+    Ok(Scan {
+        offsets,
+        kinds,
+        max_name,
+        max_ref,
+        forward,
+    })
 }
 
 fn record<'a>(words: Words<'a>, offsets: &[u32], id: usize) -> Words<'a> {
@@ -240,31 +280,34 @@ fn first_bad_name(words: Words<'_>, offsets: &[u32], str_len: usize) -> Error {
     Error::BadStrings("string offset out of range".into())
 }
 
-fn check_kind(rec: Words<'_>, kind: u8, type_id: u32) -> Result<()> {
+/// INT: size 1, 2, 4, 8 or 16; the bits at their offset fit the size.
+fn check_int(size: u32, data: u32, type_id: u32) -> Result<()> {
     let bad = |msg: String| Error::BadType {
         type_id,
-        kind: kind_name(kind),
+        kind: kind_name(k::INT),
         msg,
     };
-    match kind {
-        k::INT => {
-            let size = rec.at(2);
-            if !matches!(size, 1 | 2 | 4 | 8 | 16) {
-                return Err(bad(format!("size {size} is not 1, 2, 4, 8 or 16")));
-            }
-            let data = rec.at(3);
-            let bits = data & 0xff;
-            let off = (data >> 16) & 0xff;
-            if bits > 128 || off + bits > size * 8 {
-                return Err(bad(format!(
-                    "{bits} bits at offset {off} do not fit {size} bytes"
-                )));
-            }
-        }
-        k::DECL_TAG if (rec.at(3) as i32) < -1 => {
-            return Err(bad(format!("component index {}", rec.at(3) as i32)));
-        }
-        _ => {}
+    if !matches!(size, 1 | 2 | 4 | 8 | 16) {
+        return Err(bad(format!("size {size} is not 1, 2, 4, 8 or 16")));
+    }
+    let bits = data & 0xff;
+    let off = (data >> 16) & 0xff;
+    if bits > 128 || off + bits > size * 8 {
+        return Err(bad(format!(
+            "{bits} bits at offset {off} do not fit {size} bytes"
+        )));
+    }
+    Ok(())
+}
+
+/// DECL_TAG: component index -1 (the type itself) or a member/parameter index.
+fn check_decl_tag(component: u32, type_id: u32) -> Result<()> {
+    if (component as i32) < -1 {
+        return Err(Error::BadType {
+            type_id,
+            kind: kind_name(k::DECL_TAG),
+            msg: format!("component index {}", component as i32),
+        });
     }
     Ok(())
 }
@@ -311,18 +354,22 @@ fn value_children(words: Words<'_>, offsets: &[u32], id: u32) -> (u32, usize, us
 
 /// Rejects types that contain themselves by value (typedef/modifier loops, a struct holding
 /// itself, an array of itself), so that resolving and sizing always terminate.
-/// Iterative depth-first search, O(types + members).
+/// Iterative depth-first search from the `roots` (see [`Scan::forward`]), O(types + members)
+/// at worst and nothing at all when no type holds a later one by value.
 fn check_value_cycles(
     words: Words<'_>,
     offsets: &[u32],
     kinds: &[u8],
-    mut state: Vec<u8>,
+    roots: &[u32],
 ) -> Result<()> {
     struct Frame {
         id: u32,
         left: u32,
         slot: usize,
         stride: usize,
+    }
+    if roots.is_empty() {
+        return Ok(());
     }
     let kind_of = |id: u32| kinds.get(id as usize).copied().unwrap_or(k::UNKN);
     let frame = |id: u32| {
@@ -334,16 +381,19 @@ fn check_value_cycles(
             stride,
         }
     };
+    let mut state = vec![UNSEEN; offsets.len()];
     let mut stack: Vec<Frame> = Vec::new();
-    for start in 1..offsets.len() as u32 {
-        if state[start as usize] != UNSEEN {
-            continue;
+    for &start in roots {
+        match state.get_mut(start as usize) {
+            Some(s) if *s == UNSEEN => *s = ON_PATH,
+            _ => continue,
         }
-        state[start as usize] = ON_PATH;
         stack.push(frame(start));
         while let Some(top) = stack.last_mut() {
             if top.left == 0 {
-                state[top.id as usize] = DONE;
+                if let Some(s) = state.get_mut(top.id as usize) {
+                    *s = DONE;
+                }
                 stack.pop();
                 continue;
             }
@@ -351,12 +401,12 @@ fn check_value_cycles(
             top.left -= 1;
             top.slot += top.stride;
             let parent = top.id;
-            match state.get(child as usize).copied() {
-                Some(UNSEEN) => {
-                    state[child as usize] = ON_PATH;
+            match state.get_mut(child as usize) {
+                Some(s) if *s == UNSEEN => {
+                    *s = ON_PATH;
                     stack.push(frame(child));
                 }
-                Some(ON_PATH) => {
+                Some(s) if *s == ON_PATH => {
                     return Err(Error::BadType {
                         type_id: child,
                         kind: kind_name(kind_of(child)),

@@ -7,11 +7,6 @@ use crate::kind::{info_kflag, info_kind, info_vlen};
 pub(crate) struct Words<'a>(pub &'a [u8]);
 
 impl<'a> Words<'a> {
-    /// Number of whole words.
-    #[inline]
-    pub fn len(&self) -> usize {
-        self.0.len() / 4
-    }
     /// Word `i`, 0 if out of range.
     #[inline]
     pub fn at(&self, i: usize) -> u32 {
@@ -19,11 +14,6 @@ impl<'a> Words<'a> {
             Some(&[a, b, c, d]) => u32::from_le_bytes([a, b, c, d]),
             _ => 0,
         }
-    }
-    /// Words `a..b` (empty if out of range).
-    #[inline]
-    pub fn sub(&self, a: usize, b: usize) -> Words<'a> {
-        Words(self.0.get(a * 4..b * 4).unwrap_or(&[]))
     }
     /// All words in order.
     #[inline]
