@@ -139,40 +139,18 @@ fn struct_layout(btf: &Btf, id: u32) -> Result<EventLayout, Failure> {
     Ok(EventLayout { name, size, fields })
 }
 
-/// Skip typedef/const/volatile/restrict/type_tag.
-fn resolve(btf: &Btf, mut id: u32) -> Result<(u32, Type<'_>), String> {
-    for _ in 0..MAX_DEPTH {
-        let t = btf
-            .type_by_id(id)
-            .ok_or_else(|| format!("type id {id} does not exist"))?;
-        match t {
-            Type::Typedef { target, .. }
-            | Type::Const { target }
-            | Type::Volatile { target }
-            | Type::Restrict { target }
-            | Type::TypeTag { target, .. } => id = target,
-            other => return Ok((id, other)),
-        }
-    }
-    Err(format!("type id {id}: modifier chain too long"))
+/// Skip typedef/const/volatile/restrict/type_tag (`Btf::resolve`) and decode the result.
+fn resolve(btf: &Btf, id: u32) -> Result<(u32, Type<'_>), String> {
+    let rid = btf.resolve(id);
+    btf.type_by_id(rid)
+        .map(|t| (rid, t))
+        .ok_or_else(|| format!("type id {id} does not exist"))
 }
 
-fn type_size(btf: &Btf, id: u32, depth: u32) -> Result<u32, String> {
-    if depth > MAX_DEPTH {
-        return Err("types nested too deeply".into());
-    }
-    let (_, t) = resolve(btf, id)?;
-    Ok(match t {
-        Type::Int { size, .. }
-        | Type::Struct { size, .. }
-        | Type::Union { size, .. }
-        | Type::Enum { size, .. }
-        | Type::Enum64 { size, .. }
-        | Type::Float { size, .. } => size,
-        Type::Ptr { .. } => POINTER_SIZE,
-        Type::Array { elem, nelems, .. } => type_size(btf, elem, depth + 1)?.saturating_mul(nelems),
-        _ => 0,
-    })
+/// Size in bytes as libbpf computes it (`Btf::size_of`); 0 for sizeless kinds.
+fn type_size(btf: &Btf, id: u32) -> u32 {
+    btf.size_of(id)
+        .map_or(0, |size| u32::try_from(size).unwrap_or(u32::MAX))
 }
 
 /// Members of the struct/union `id`, offsets shifted by `base_bits`;
@@ -329,7 +307,7 @@ fn shape(btf: &Btf, id: u32, depth: u32) -> Result<Shape, String> {
             } else {
                 Shape::Array {
                     elem: Box::new(shape(btf, elem, depth + 1)?),
-                    elem_size: type_size(btf, elem, depth + 1)?,
+                    elem_size: type_size(btf, elem),
                     len: nelems,
                 }
             }
@@ -338,7 +316,7 @@ fn shape(btf: &Btf, id: u32, depth: u32) -> Result<Shape, String> {
             fields: record_fields(btf, rid, 0, depth + 1)?,
         },
         _ => Shape::Opaque {
-            size: type_size(btf, rid, depth + 1)?,
+            size: type_size(btf, rid),
         },
     })
 }

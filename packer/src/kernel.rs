@@ -49,6 +49,11 @@ impl LoadedObject {
             object,
         })
     }
+
+    /// Reads and parses every object of a command line, in order.
+    pub fn load_all(paths: &[PathBuf]) -> Result<Vec<LoadedObject>> {
+        paths.iter().map(|p| LoadedObject::load(p)).collect()
+    }
 }
 
 /// Where kernels are looked up, and whether that is `packer fetch`'s cache.

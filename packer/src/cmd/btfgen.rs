@@ -15,11 +15,7 @@ use crate::{
 
 /// Runs `packer btfgen`.
 pub fn run(args: BtfgenArgs) -> Result<()> {
-    let objects = args
-        .objects
-        .iter()
-        .map(|p| LoadedObject::load(p))
-        .collect::<Result<Vec<_>>>()?;
+    let objects = LoadedObject::load_all(&args.objects)?;
     let refs: Vec<&LoadedObject> = objects.iter().collect();
     let archive = Archive::scan(&args.inputdir)?;
     let inputs: Vec<KernelInput> = archive

@@ -10,11 +10,7 @@ use crate::{
 
 /// Runs `packer min-btf`.
 pub fn run(args: MinBtfArgs) -> Result<()> {
-    let objects = args
-        .objects
-        .iter()
-        .map(|p| LoadedObject::load(p))
-        .collect::<Result<Vec<_>>>()?;
+    let objects = LoadedObject::load_all(&args.objects)?;
     let refs: Vec<&LoadedObject> = objects.iter().collect();
     let btf = kernel::minimize(&args.src, &refs)?;
     fsutil::write_atomic(&args.dst, &btf, 0o644)?;
