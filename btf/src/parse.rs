@@ -70,7 +70,13 @@ pub(crate) fn parse(mut data: Vec<u8>) -> Result<Parsed> {
     if scan.max_ref >= count {
         return Err(first_bad_ref(words, &scan.offsets, count));
     }
-    check_value_cycles(words, &scan.offsets, &scan.kinds, &scan.forward)?;
+    check_value_cycles(
+        words,
+        &scan.offsets,
+        &scan.kinds,
+        scan.state,
+        &scan.unsettled,
+    )?;
     Ok(Parsed {
         types: hdr.types,
         strings: hdr.strings,
@@ -92,10 +98,11 @@ struct Scan {
     max_name: u32,
     /// Largest type id any record references.
     max_ref: u32,
-    /// Ids holding a type by value whose id is not smaller than their own. Every cycle of
-    /// by-value containment passes through one of them (a path of strictly decreasing ids
-    /// cannot return to its start), so the cycle check only searches from these.
-    forward: Vec<u32>,
+    /// Cycle-check state per id: [`DONE`] ("settled") when every type it holds by value has a
+    /// smaller id and is settled, so no cycle can be reached from it; [`UNSEEN`] otherwise.
+    state: Vec<u8>,
+    /// The ids left [`UNSEEN`], in order: the cycle check searches only from these.
+    unsettled: Vec<u32>,
 }
 
 /// Little-endian u32 at byte `i` (0 if out of range; callers pass in-range offsets).
@@ -128,7 +135,11 @@ fn scan_records(types: &[u8], layout: &[u8]) -> Result<Scan> {
     let slots = (types.len() / 12).min(MAX_TYPE_ID) + 1;
     let mut offsets: Vec<u32> = vec![0; slots];
     let mut kinds: Vec<u8> = vec![k::UNKN; slots];
-    let mut forward: Vec<u32> = Vec::new();
+    let mut state: Vec<u8> = vec![UNSEEN; slots];
+    if let Some(void) = state.first_mut() {
+        *void = DONE;
+    }
+    let mut unsettled: Vec<u32> = Vec::new();
     let (mut max_name, mut max_ref) = (0u32, 0u32);
     let mut id = 1usize;
     let mut rest = types;
@@ -162,22 +173,26 @@ fn scan_records(types: &[u8], layout: &[u8]) -> Result<Scan> {
                 })
         };
         max_name = max_name.max(name);
+        // A type not yet seen reads as UNSEEN (and ids past the end as unsettled).
+        let is_settled = |id: u32| state.get(id as usize) == Some(&DONE);
+        let mut settled = true;
         let next = match kind {
             k::STRUCT | k::UNION => {
                 let (body, next) = split(12 * vlen)?;
-                let (n, r) = max_at_0_4(body, 12);
+                let (mut n, mut r) = (0u32, 0u32);
+                for c in body.chunks_exact(12) {
+                    let t = le(c, 4);
+                    n = n.max(le(c, 0));
+                    r = r.max(t);
+                    settled &= is_settled(t);
+                }
                 max_name = max_name.max(n);
                 max_ref = max_ref.max(r);
-                if r >= type_id {
-                    forward.push(type_id);
-                }
                 next
             }
             k::TYPEDEF | k::VOLATILE | k::CONST | k::RESTRICT | k::TYPE_TAG => {
                 max_ref = max_ref.max(st);
-                if st >= type_id {
-                    forward.push(type_id);
-                }
+                settled = is_settled(st);
                 tail
             }
             k::PTR | k::FUNC => {
@@ -211,9 +226,7 @@ fn scan_records(types: &[u8], layout: &[u8]) -> Result<Scan> {
                 let (body, next) = split(12)?;
                 let (elem, index) = (le(body, 0), le(body, 4));
                 max_ref = max_ref.max(elem).max(index);
-                if elem >= type_id {
-                    forward.push(type_id);
-                }
+                settled = is_settled(elem);
                 next
             }
             k::INT | k::VAR | k::DECL_TAG => {
@@ -235,11 +248,19 @@ fn scan_records(types: &[u8], layout: &[u8]) -> Result<Scan> {
         };
         *offset = ((types.len() - have) / 4) as u32;
         *kind_slot = kind;
+        if settled {
+            if let Some(s) = state.get_mut(id) {
+                *s = DONE;
+            }
+        } else {
+            unsettled.push(type_id);
+        }
         id += 1;
         rest = next;
     }
     offsets.truncate(id);
     kinds.truncate(id);
+    state.truncate(id);
     if let Some(void) = offsets.first_mut() {
         *void = u32::MAX;
     }
@@ -248,7 +269,8 @@ fn scan_records(types: &[u8], layout: &[u8]) -> Result<Scan> {
         kinds,
         max_name,
         max_ref,
-        forward,
+        state,
+        unsettled,
     })
 }
 
@@ -354,12 +376,13 @@ fn value_children(words: Words<'_>, offsets: &[u32], id: u32) -> (u32, usize, us
 
 /// Rejects types that contain themselves by value (typedef/modifier loops, a struct holding
 /// itself, an array of itself), so that resolving and sizing always terminate.
-/// Iterative depth-first search from the `roots` (see [`Scan::forward`]), O(types + members)
-/// at worst and nothing at all when no type holds a later one by value.
+/// Iterative depth-first search from the `roots` (see [`Scan::unsettled`]) through types not
+/// yet settled, O(types + members) at worst and nothing at all when every type is settled.
 fn check_value_cycles(
     words: Words<'_>,
     offsets: &[u32],
     kinds: &[u8],
+    mut state: Vec<u8>,
     roots: &[u32],
 ) -> Result<()> {
     struct Frame {
@@ -381,7 +404,6 @@ fn check_value_cycles(
             stride,
         }
     };
-    let mut state = vec![UNSEEN; offsets.len()];
     let mut stack: Vec<Frame> = Vec::new();
     for &start in roots {
         match state.get_mut(start as usize) {
