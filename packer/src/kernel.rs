@@ -140,7 +140,7 @@ pub fn select(selectors: &[KernelSelector], btfhub: Option<&Path>) -> Result<Vec
 pub fn load_kernel_btf(path: &Path) -> Result<btf::Btf> {
     let bytes = fsutil::read(path)?;
     let raw = btf::decode_kernel_btf(&bytes).with_context(|| format!("{}", path.display()))?;
-    btf::Btf::parse(&raw).with_context(|| format!("{}: invalid BTF", path.display()))
+    btf::Btf::from_vec(raw).with_context(|| format!("{}: invalid BTF", path.display()))
 }
 
 /// Minimises one kernel's BTF for `objects`; errors name the kernel file and
