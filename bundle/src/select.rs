@@ -65,7 +65,8 @@ impl fmt::Display for NotCovered {
             )?,
             None => write!(
                 f,
-                "it covers no {distro} {} kernels ({} {} of other distributions); ",
+                "it covers no {distro} {} kernels, only {} {} of other distributions, \
+                 versions or architectures (--check lists them); ",
                 me.arch,
                 self.total,
                 plural(self.total)
@@ -190,7 +191,8 @@ mod tests {
         assert_eq!(
             nc.to_string(),
             "no BTF for fedora 38 x86_64 6.2.9-300.fc38.x86_64 in this tool; it covers no fedora 38 \
-             x86_64 kernels (13 kernels of other distributions); rebuild with packer build --kernels \
+             x86_64 kernels, only 13 kernels of other distributions, versions or architectures \
+             (--check lists them); rebuild with packer build --kernels \
              fedora/38/x86_64/6.2.9-300.fc38.x86_64 ..."
         );
     }
