@@ -180,6 +180,12 @@ impl Btf {
         self.kinds.get(id as usize).copied().unwrap_or(0)
     }
 
+    /// Raw kind of every type id, in id order (`[0]` is void).
+    #[inline]
+    pub(crate) fn raw_kinds(&self) -> &[u8] {
+        &self.kinds
+    }
+
     /// Name offset of a type, read straight from its record (0 for void and bad ids).
     #[inline]
     pub(crate) fn name_off_of(&self, id: u32) -> u32 {

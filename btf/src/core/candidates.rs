@@ -41,18 +41,31 @@ impl CandidateIndex {
         if pending.is_empty() {
             return;
         }
-        let mut kinds = [false; 256];
+        let mut kinds = [false; 128];
         let mut lens = [false; 256];
         let mut long_names = false;
-        let mut first_bytes = [false; 256];
+        // Bit set per wanted first two name bytes (the second is 0 for one-byte names).
+        let mut prefixes = vec![0u64; 1024];
+        let mut allow = |b0: u8, b1: u8| {
+            let key = usize::from(b0) << 8 | usize::from(b1);
+            if let Some(w) = prefixes.get_mut(key >> 6) {
+                *w |= 1 << (key & 63);
+            }
+        };
         for (name, &mask) in &pending {
-            for (c, want) in kinds.iter_mut().enumerate().take(128) {
+            for (c, want) in kinds.iter_mut().enumerate() {
                 *want |= mask & (1 << c) != 0;
             }
             // ENUM64 types are ENUM-class candidates.
             kinds[usize::from(k::ENUM64)] |= mask & (1 << k::ENUM) != 0;
-            if let Some(&b) = name.first() {
-                first_bytes[usize::from(b)] = true;
+            match name.as_slice() {
+                [] => {}
+                // "a" also matches flavoured "a___x".
+                &[b0] => {
+                    allow(b0, 0);
+                    allow(b0, b'_');
+                }
+                &[b0, b1, ..] => allow(b0, b1),
             }
             match lens.get_mut(name.len()) {
                 Some(l) => *l = true,
@@ -66,17 +79,51 @@ impl CandidateIndex {
             }
         }
         let strings = kernel.strings();
-        for id in 1..kernel.type_count() {
-            let raw_kind = kernel.raw_kind(id);
-            if !kinds[usize::from(raw_kind)] {
-                continue;
+        let wanted_prefix = |b0: u8, b1: u8| {
+            let key = usize::from(b0) << 8 | usize::from(b1);
+            // An empty name (b0 = 0) never matches: wanted names are not empty.
+            b0 != 0
+                && prefixes
+                    .get(key >> 6)
+                    .is_some_and(|w| w >> (key & 63) & 1 != 0)
+        };
+        // Pass 1: ids of wanted kinds (a bit mask per 64 ids, so no branch per id), then
+        // their name offsets (independent loads that overlap).
+        let mut ids: Vec<u32> = Vec::new();
+        for (base, chunk) in (0u32..).step_by(64).zip(kernel.raw_kinds().chunks(64)) {
+            let mut bits = 0u64;
+            for (j, &raw_kind) in chunk.iter().enumerate() {
+                bits |= u64::from(kinds[usize::from(raw_kind & 0x7f)]) << j;
             }
-            let c = class(raw_kind);
-            let name_off = kernel.name_off_of(id);
-            match strings.get(name_off as usize) {
-                Some(&b) if b != 0 && first_bytes[usize::from(b)] => {}
-                _ => continue,
+            if base == 0 {
+                bits &= !1; // id 0 is void
             }
+            while bits != 0 {
+                ids.push(base + bits.trailing_zeros());
+                bits &= bits - 1;
+            }
+        }
+        let mut named: Vec<(u32, u32)> =
+            ids.iter().map(|&id| (id, kernel.name_off_of(id))).collect();
+        // Pass 2: keep those whose name starts with the first two bytes of a wanted name.
+        // Branch-free, so the string loads (scattered over the section) overlap.
+        let mut kept = 0;
+        for j in 0..named.len() {
+            let Some(&(id, name_off)) = named.get(j) else {
+                break;
+            };
+            let at = name_off as usize;
+            let b0 = strings.get(at).copied().unwrap_or(0);
+            let b1 = strings.get(at + 1).copied().unwrap_or(0);
+            if let Some(slot) = named.get_mut(kept) {
+                *slot = (id, name_off);
+            }
+            kept += usize::from(wanted_prefix(b0, b1));
+        }
+        named.truncate(kept);
+        // Pass 3: whole names.
+        for (id, name_off) in named {
+            let c = class(kernel.raw_kind(id));
             let name = kernel.str_bytes(name_off);
             let len = essential_name_len(name);
             if !lens.get(len).copied().unwrap_or(long_names) {
