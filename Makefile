@@ -159,6 +159,7 @@ bench: build examples
 	  BPFC_BIN_DIR=$(BIN_DIR) BPFC_EXAMPLES_DIR=$(EXAMPLES_OUT) bash $(ROOT)/bench/run.sh; \
 	else echo "bench: no bench/run.sh"; fi
 	BPFC_BIN_DIR=$(BIN_DIR) VMLINUX_H=$(VMLINUX_H) bash $(ROOT)/bench/btfhub.sh
+	BPFC_BIN_DIR=$(BIN_DIR) BPFC_EXAMPLES_DIR=$(EXAMPLES_OUT) bash $(ROOT)/bench/startup/run.sh
 
 ## fuzz: the fuzz targets (separate cargo-fuzz workspace).
 fuzz:
