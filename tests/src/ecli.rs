@@ -252,6 +252,22 @@ pub fn wait_attached(tool: &mut Running) -> bool {
     false
 }
 
+/// Waits for `tool` to attach, then releases `gate` and hands the tool back;
+/// when the tool does not attach, kills the gated process and panics with
+/// what the tool printed.
+#[track_caller]
+pub fn attach_then_release(mut tool: Running, gate: Gated) -> Running {
+    if !wait_attached(&mut tool) {
+        let _ = nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(i32::try_from(gate.pid()).unwrap_or(0)),
+            nix::sys::signal::Signal::SIGKILL,
+        );
+        panic!("the tool did not attach: {}", tool.interrupt());
+    }
+    gate.release();
+    tool
+}
+
 /// The count of the last printed histogram row starting at `low`
 /// (`       512 -> 1023       : 5        |****|`).
 pub fn hist_count(out: &str, low: u64) -> Option<u64> {

@@ -1,21 +1,19 @@
 //! `--check` needs no privileges: it reports this machine's identity and
 //! which BTF would be used, and loads nothing.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use e2e::{
     as_nobody, example, hidden_btf, host_identity, pack, packer, root_or_skip, run, Kernels,
     Output, Tmp, NOBODY,
 };
 
-#[test]
-fn check_works_as_nobody() {
-    // Root is needed only to hide the native BTF for the second half.
-    if !root_or_skip("check_works_as_nobody") {
-        return;
-    }
+/// execsnoop packed with this kernel's BTF into a temp dir (kept alive by the
+/// returned `Tmp`); `None` (with a notice) when packer or the example is
+/// missing.
+fn execsnoop_for_this_kernel() -> Option<(Tmp, PathBuf)> {
     let (Some(packer), Some(object)) = (packer(), example("execsnoop")) else {
-        return;
+        return None;
     };
     let tmp = Tmp::new();
     let tool = tmp.path("execsnoop");
@@ -24,6 +22,18 @@ fn check_works_as_nobody() {
         samples: None,
     };
     pack(&packer, &object, kernels, Output::Tool(&tool));
+    Some((tmp, tool))
+}
+
+#[test]
+fn check_works_as_nobody() {
+    // Root is needed only to hide the native BTF for the second half.
+    if !root_or_skip("check_works_as_nobody") {
+        return;
+    }
+    let Some((_tmp, tool)) = execsnoop_for_this_kernel() else {
+        return;
+    };
     let identity = host_identity();
 
     // Native BTF readable: that is what would be used.
@@ -78,16 +88,9 @@ fn running_as_nobody_exits_4() {
     if !root_or_skip("running_as_nobody_exits_4") {
         return;
     }
-    let (Some(packer), Some(object)) = (packer(), example("execsnoop")) else {
+    let Some((_tmp, tool)) = execsnoop_for_this_kernel() else {
         return;
     };
-    let tmp = Tmp::new();
-    let tool = tmp.path("execsnoop");
-    let kernels = Kernels {
-        host: true,
-        samples: None,
-    };
-    pack(&packer, &object, kernels, Output::Tool(&tool));
     let finished = run(&mut as_nobody(&tool));
     finished.assert_code(4);
     assert!(

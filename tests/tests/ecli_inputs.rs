@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use e2e::ecli::{
-    btfgen_tar, ecc_tar, hist_count, other_identity, package_dir, package_json, wait_attached,
-    writesize_meta, Gated,
+    attach_then_release, btfgen_tar, ecc_tar, hist_count, other_identity, package_dir,
+    package_json, writesize_meta, Gated,
 };
 use e2e::{
     bpf_lock, example, hidden_btf, host_identity, launcher, root_or_skip, run, Finished, Running,
@@ -29,22 +29,50 @@ fn object() -> Option<(PathBuf, Vec<u8>)> {
     Some((path, bytes))
 }
 
+/// What a root test of the writesize object starts from: the launcher, the
+/// object (path and bytes), the BPF lock and a temp dir.
+struct RootFixture {
+    launcher: PathBuf,
+    path: PathBuf,
+    bytes: Vec<u8>,
+    tmp: Tmp,
+    _bpf: std::sync::MutexGuard<'static, ()>,
+}
+
+/// `None` (with a skip notice) when not root or when the launcher or the
+/// example object is missing.
+fn root_fixture(test: &str) -> Option<RootFixture> {
+    if !root_or_skip(test) {
+        return None;
+    }
+    let (Some(launcher), Some((path, bytes))) = (launcher(), object()) else {
+        return None;
+    };
+    Some(RootFixture {
+        launcher,
+        path,
+        bytes,
+        tmp: Tmp::new(),
+        _bpf: bpf_lock(),
+    })
+}
+
+/// Writes an ecc package.json of `object` with `meta` into `tmp`.
+fn write_package_json(tmp: &Tmp, object: &[u8], meta: &Value) -> PathBuf {
+    let pkg = tmp.path("package.json");
+    fs::write(&pkg, package_json(object, meta))
+        .unwrap_or_else(|e| panic!("writing package.json: {e}"));
+    pkg
+}
+
 /// Runs `cmd` (a launcher command line without the pid filter), lets a gated
 /// dd do its writes, stops the tool and returns what it printed.
 #[track_caller]
 fn run_with_dd(tmp: &Tmp, mut cmd: Command) -> Finished {
     let gate = Gated::spawn(&tmp.path("go"), DD_1000X5);
     cmd.args(["--pid", &gate.pid().to_string(), "--no-skip-stdio"]);
-    let mut tool = Running::spawn(&mut cmd);
-    let attached = wait_attached(&mut tool);
-    if !attached {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(i32::try_from(gate.pid()).unwrap_or(0)),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-        panic!("the tool did not attach: {}", tool.interrupt());
-    }
-    gate.release();
+    let tool = Running::spawn(&mut cmd);
+    let tool = attach_then_release(tool, gate);
     let finished = tool.interrupt();
     finished.assert_success();
     finished
@@ -73,42 +101,31 @@ fn launcher_run(launcher: &Path, pkg: &Path) -> Command {
 
 #[test]
 fn ecc_package_json_runs_with_its_sample_map_and_cmdarg_names() {
-    if !root_or_skip("ecc_package_json_runs_with_its_sample_map_and_cmdarg_names") {
-        return;
-    }
-    let (Some(launcher), Some((path, bytes))) = (launcher(), object()) else {
+    let Some(fx) = root_fixture("ecc_package_json_runs_with_its_sample_map_and_cmdarg_names")
+    else {
         return;
     };
-    let _bpf = bpf_lock();
-    let tmp = Tmp::new();
-    let pkg = tmp.path("package.json");
-    fs::write(&pkg, package_json(&bytes, &writesize_meta(&path)))
-        .unwrap_or_else(|e| panic!("writing package.json: {e}"));
+    let pkg = write_package_json(&fx.tmp, &fx.bytes, &writesize_meta(&fx.path));
     // `--pid` is the cmdarg long name of target_pid in the fixture.
-    let finished = run_with_dd(&tmp, launcher_run(&launcher, &pkg));
+    let finished = run_with_dd(&fx.tmp, launcher_run(&fx.launcher, &pkg));
     assert_five_1000_byte_writes(&finished);
 }
 
 #[test]
 fn ecc_plain_tar_uses_its_archive_when_native_btf_is_hidden() {
-    if !root_or_skip("ecc_plain_tar_uses_its_archive_when_native_btf_is_hidden") {
-        return;
-    }
-    let (Some(launcher), Some((path, bytes))) = (launcher(), object()) else {
+    let Some(fx) = root_fixture("ecc_plain_tar_uses_its_archive_when_native_btf_is_hidden") else {
         return;
     };
-    let _bpf = bpf_lock();
-    let tmp = Tmp::new();
-    let dir = tmp.path("ecc");
+    let dir = fx.tmp.path("ecc");
     let btfs = [(host_identity(), PathBuf::from(HOST_BTF))];
-    let json = package_json(&bytes, &writesize_meta(&path));
-    package_dir(&dir, &json, &btfs, &[("writesize.bpf.o", &bytes)]);
-    let tar = tmp.path("writesize.tar");
+    let json = package_json(&fx.bytes, &writesize_meta(&fx.path));
+    package_dir(&dir, &json, &btfs, &[("writesize.bpf.o", &fx.bytes)]);
+    let tar = fx.tmp.path("writesize.tar");
     ecc_tar(&dir, &tar, "writesize.bpf.o");
 
-    let mut cmd = hidden_btf(&launcher);
+    let mut cmd = hidden_btf(&fx.launcher);
     cmd.arg("run").arg(&tar).arg("-v");
-    let finished = run_with_dd(&tmp, cmd);
+    let finished = run_with_dd(&fx.tmp, cmd);
     assert_five_1000_byte_writes(&finished);
     assert!(
         finished
@@ -120,25 +137,20 @@ fn ecc_plain_tar_uses_its_archive_when_native_btf_is_hidden() {
 
 #[test]
 fn btfgen_tar_gz_without_this_kernel_runs_on_native_btf() {
-    if !root_or_skip("btfgen_tar_gz_without_this_kernel_runs_on_native_btf") {
-        return;
-    }
-    let (Some(launcher), Some((path, bytes))) = (launcher(), object()) else {
+    let Some(fx) = root_fixture("btfgen_tar_gz_without_this_kernel_runs_on_native_btf") else {
         return;
     };
-    let _bpf = bpf_lock();
-    let tmp = Tmp::new();
-    let dir = tmp.path("btfgen");
+    let dir = fx.tmp.path("btfgen");
     // ecli fails here ("BTF file not found for current system") although the
     // kernel has its own BTF.
     let btfs = [(other_identity(), PathBuf::from(HOST_BTF))];
     package_dir(
         &dir,
-        &package_json(&bytes, &writesize_meta(&path)),
+        &package_json(&fx.bytes, &writesize_meta(&fx.path)),
         &btfs,
         &[],
     );
-    let tar = tmp.path("output.tar");
+    let tar = fx.tmp.path("output.tar");
     btfgen_tar(&dir, &tar);
     let listing = run(Command::new("tar").arg("-tzf").arg(&tar));
     assert!(
@@ -146,9 +158,9 @@ fn btfgen_tar_gz_without_this_kernel_runs_on_native_btf() {
         "{listing}"
     );
 
-    let mut cmd = launcher_run(&launcher, &tar);
+    let mut cmd = launcher_run(&fx.launcher, &tar);
     cmd.arg("--json");
-    let finished = run_with_dd(&tmp, cmd);
+    let finished = run_with_dd(&fx.tmp, cmd);
     let last: Value = finished
         .stdout
         .lines()
@@ -163,30 +175,23 @@ fn btfgen_tar_gz_without_this_kernel_runs_on_native_btf() {
 
 #[test]
 fn stdin_package_with_format() {
-    if !root_or_skip("stdin_package_with_format") {
-        return;
-    }
-    let (Some(launcher), Some((path, bytes))) = (launcher(), object()) else {
+    let Some(fx) = root_fixture("stdin_package_with_format") else {
         return;
     };
-    let _bpf = bpf_lock();
-    let tmp = Tmp::new();
-    let pkg = tmp.path("package.json");
-    fs::write(&pkg, package_json(&bytes, &writesize_meta(&path)))
-        .unwrap_or_else(|e| panic!("writing package.json: {e}"));
+    let pkg = write_package_json(&fx.tmp, &fx.bytes, &writesize_meta(&fx.path));
     // The options run_with_dd adds go after the package: a wrapper script
     // passes them on and feeds the package on stdin.
-    let script = tmp.path("from-stdin.sh");
+    let script = fx.tmp.path("from-stdin.sh");
     fs::write(
         &script,
         format!(
             "#!/bin/sh\nexec '{}' run - --format json \"$@\" < '{}'\n",
-            launcher.display(),
+            fx.launcher.display(),
             pkg.display()
         ),
     )
     .unwrap_or_else(|e| panic!("writing {}: {e}", script.display()));
-    let finished = run_with_dd(&tmp, {
+    let finished = run_with_dd(&fx.tmp, {
         let mut c = Command::new("sh");
         c.arg(&script);
         c
@@ -198,7 +203,7 @@ fn stdin_package_with_format() {
         "-c",
         &format!(
             "exec '{}' run - --format tar < '{}'",
-            launcher.display(),
+            fx.launcher.display(),
             pkg.display()
         ),
     ]));
@@ -299,9 +304,7 @@ fn linear_and_key_value_sample_types() {
         let tmp = Tmp::new();
         let mut meta = writesize_meta(&path);
         meta["bpf_skel"]["maps"][0]["sample"]["type"] = Value::from(kind);
-        let pkg = tmp.path("package.json");
-        fs::write(&pkg, package_json(&bytes, &meta))
-            .unwrap_or_else(|e| panic!("writing package.json: {e}"));
+        let pkg = write_package_json(&tmp, &bytes, &meta);
         let finished = run_with_dd(&tmp, launcher_run(&launcher, &pkg));
         if kind == "linear_hist" {
             // bcc's print_linear_hist: only non-empty slots, base 0, step 1.
@@ -336,9 +339,7 @@ fn run_pkg_help_lists_the_package_options() {
         return;
     };
     let tmp = Tmp::new();
-    let pkg = tmp.path("package.json");
-    fs::write(&pkg, package_json(&bytes, &writesize_meta(&path)))
-        .unwrap_or_else(|e| panic!("writing package.json: {e}"));
+    let pkg = write_package_json(&tmp, &bytes, &writesize_meta(&path));
     let help = run(launcher_run(&launcher, &pkg).arg("--help"));
     help.assert_success();
     for expected in [
@@ -354,35 +355,27 @@ fn run_pkg_help_lists_the_package_options() {
 
 #[test]
 fn sample_errors_and_events_without_export_types() {
-    if !root_or_skip("sample_errors_and_events_without_export_types") {
-        return;
-    }
-    let (Some(launcher), Some((path, bytes))) = (launcher(), object()) else {
+    let Some(fx) = root_fixture("sample_errors_and_events_without_export_types") else {
         return;
     };
-    let _bpf = bpf_lock();
-    let tmp = Tmp::new();
-    let pkg = tmp.path("package.json");
-    fs::write(&pkg, package_json(&bytes, &writesize_meta(&path)))
-        .unwrap_or_else(|e| panic!("writing package.json: {e}"));
+    let pkg = write_package_json(&fx.tmp, &fx.bytes, &writesize_meta(&fx.path));
     for (map, message) in [
         ("events", "a ring/perf buffer"),
         ("no_such_map", "no such map"),
     ] {
-        let finished = run(launcher_run(&launcher, &pkg).args(["--sample", map]));
+        let finished = run(launcher_run(&fx.launcher, &pkg).args(["--sample", map]));
         finished.assert_code(2);
         assert!(finished.stderr.contains(message), "{map}: {finished}");
     }
 
     // ecli fails on a ring buffer without export_types; the launcher decodes
     // the object's `struct event`.
-    let mut meta = writesize_meta(&path);
+    let mut meta = writesize_meta(&fx.path);
     meta["export_types"] = Value::Array(Vec::new());
-    fs::write(&pkg, package_json(&bytes, &meta))
-        .unwrap_or_else(|e| panic!("writing package.json: {e}"));
-    let mut cmd = launcher_run(&launcher, &pkg);
+    write_package_json(&fx.tmp, &fx.bytes, &meta);
+    let mut cmd = launcher_run(&fx.launcher, &pkg);
     cmd.args(["--emit-events", "--json"]);
-    let finished = run_with_dd(&tmp, cmd);
+    let finished = run_with_dd(&fx.tmp, cmd);
     let events: Vec<Value> = finished
         .stdout
         .lines()
@@ -396,31 +389,19 @@ fn sample_errors_and_events_without_export_types() {
 
 #[test]
 fn clear_map_empties_the_map_after_each_print() {
-    if !root_or_skip("clear_map_empties_the_map_after_each_print") {
-        return;
-    }
-    let (Some(launcher), Some((path, bytes))) = (launcher(), object()) else {
+    let Some(fx) = root_fixture("clear_map_empties_the_map_after_each_print") else {
         return;
     };
-    let _bpf = bpf_lock();
-    let tmp = Tmp::new();
-    let mut meta = writesize_meta(&path);
+    let mut meta = writesize_meta(&fx.path);
     meta["bpf_skel"]["maps"][0]["sample"] = serde_json::json!({"interval": 100, "type": "log2_hist", "unit": "bytes", "clear_map": true});
-    let pkg = tmp.path("package.json");
-    fs::write(&pkg, package_json(&bytes, &meta))
-        .unwrap_or_else(|e| panic!("writing package.json: {e}"));
-    let gate = Gated::spawn(&tmp.path("go"), DD_1000X5);
-    let mut tool = Running::spawn(launcher_run(&launcher, &pkg).args([
+    let pkg = write_package_json(&fx.tmp, &fx.bytes, &meta);
+    let gate = Gated::spawn(&fx.tmp.path("go"), DD_1000X5);
+    let tool = Running::spawn(launcher_run(&fx.launcher, &pkg).args([
         "--pid",
         &gate.pid().to_string(),
         "--no-skip-stdio",
     ]));
-    assert!(
-        wait_attached(&mut tool),
-        "not attached: {}",
-        tool.interrupt()
-    );
-    gate.release();
+    let tool = attach_then_release(tool, gate);
     // Each print shows the writes since the previous one: the counts add up
     // to five (without clearing they would repeat), and a later print is
     // empty again.

@@ -8,7 +8,7 @@ use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::Command;
 
-use e2e::ecli::{hist_count, wait_attached, Gated};
+use e2e::ecli::{attach_then_release, hist_count, Gated};
 use e2e::paths::workspace_root;
 use e2e::{
     bpf_lock, example, json_events, packer, root_or_skip, run, table_rows, Finished, Running, Tmp,
@@ -38,15 +38,8 @@ fn run_tool(tmp: &Tmp, tool: &PathBuf, args: &[String], script: &str) -> Finishe
         .iter()
         .map(|a| a.replace("{pid}", &gate.pid().to_string()))
         .collect();
-    let mut running = Running::spawn(Command::new(tool).args(&args));
-    if !wait_attached(&mut running) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(i32::try_from(gate.pid()).unwrap_or(0)),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-        panic!("the tool did not attach: {}", running.interrupt());
-    }
-    gate.release();
+    let running = Running::spawn(Command::new(tool).args(&args));
+    let running = attach_then_release(running, gate);
     let finished = running.interrupt();
     finished.assert_success();
     finished

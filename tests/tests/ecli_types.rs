@@ -8,7 +8,7 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use e2e::ecli::{wait_attached, Gated};
+use e2e::ecli::{attach_then_release, Gated};
 use e2e::{bpf_lock, in_ci, json_events, launcher, packer, root_or_skip, run, Running, Tmp};
 use serde_json::{json, Map, Value};
 
@@ -55,21 +55,14 @@ fn event(launcher: &Path, pkg: &Path, args: &[&str]) -> Map<String, Value> {
         "dd if=/dev/zero of=/dev/null bs=1 count=1 status=none",
     );
     let pid = gate.pid().to_string();
-    let mut tool = Running::spawn(
+    let tool = Running::spawn(
         Command::new(launcher)
             .arg("run")
             .arg(pkg)
             .args(["--json", "--target-pid", &pid])
             .args(args),
     );
-    if !wait_attached(&mut tool) {
-        let _ = nix::sys::signal::kill(
-            nix::unistd::Pid::from_raw(i32::try_from(gate.pid()).unwrap_or(0)),
-            nix::sys::signal::Signal::SIGKILL,
-        );
-        panic!("the tool did not attach: {}", tool.interrupt());
-    }
-    gate.release();
+    let tool = attach_then_release(tool, gate);
     let finished = tool.interrupt();
     finished.assert_success();
     let events = json_events(&finished.stdout).unwrap_or_else(|e| panic!("{e}: {finished}"));
