@@ -346,16 +346,7 @@ fn corrupt_kernel_is_named_and_keep_going_skips_it() {
         return;
     };
     let pkg = base.path().join("pkg.tar");
-    let args = [
-        "build",
-        str_path(&obj),
-        "--btfhub",
-        str_path(&dir),
-        "--kernels",
-        "all",
-        "--tar",
-        str_path(&pkg),
-    ];
+    let args = build_tar_args(&obj, &dir, &["all"], &pkg);
     let out = packer(&args);
     assert_fails(
         &out,
@@ -368,7 +359,7 @@ fn corrupt_kernel_is_named_and_keep_going_skips_it() {
     );
     assert!(!pkg.exists());
 
-    let mut keep = args.to_vec();
+    let mut keep = args.clone();
     keep.push("--keep-going");
     let out = packer(&keep);
     assert_ok(&out);
@@ -399,16 +390,7 @@ fn build_tar(
     out: &Path,
     extra: &[&str],
 ) -> (Vec<u8>, String) {
-    let mut args = vec![
-        "build",
-        str_path(obj),
-        "--btfhub",
-        str_path(archive),
-        "--kernels",
-        "all",
-        "--tar",
-        str_path(out),
-    ];
+    let mut args = build_tar_args(obj, archive, &["all"], out);
     args.extend_from_slice(extra);
     let output = packer_cmd(&args)
         .env("XDG_CACHE_HOME", home)
@@ -446,7 +428,7 @@ fn assert_cache_entries_whole(cache: &Path) -> usize {
 #[test]
 fn build_cache_reuses_kernels_and_results() {
     let base = tempdir();
-    let (Some(archive), Some(obj)) = (archive(), object()) else {
+    let Some((archive, obj)) = archive_and_object() else {
         return;
     };
     let home = base.path().join("xdg");
@@ -521,27 +503,18 @@ fn build_cache_reuses_kernels_and_results() {
 #[test]
 fn killed_build_leaves_no_half_written_cache_entry() {
     let base = tempdir();
-    let (Some(archive), Some(obj)) = (archive(), object()) else {
+    let Some((archive, obj)) = archive_and_object() else {
         return;
     };
     let home = base.path().join("xdg");
     let cache = home.join("bpf-compatible/build");
     let out = base.path().join("pkg.tar");
-    let mut child = packer_cmd(&[
-        "build",
-        str_path(&obj),
-        "--btfhub",
-        str_path(&archive),
-        "--kernels",
-        "all",
-        "--tar",
-        str_path(&out),
-    ])
-    .env("XDG_CACHE_HOME", &home)
-    .stdout(Stdio::null())
-    .stderr(Stdio::null())
-    .spawn()
-    .unwrap();
+    let mut child = packer_cmd(&build_tar_args(&obj, &archive, &["all"], &out))
+        .env("XDG_CACHE_HOME", &home)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
     // Kill it as soon as it is writing a cache entry (or whenever it is
     // done, if it is too quick to catch).
     let deadline = Instant::now() + Duration::from_secs(120);
@@ -572,7 +545,7 @@ fn killed_build_leaves_no_half_written_cache_entry() {
 #[test]
 fn concurrent_builds_share_the_cache() {
     let base = tempdir();
-    let (Some(archive), Some(obj)) = (archive(), object()) else {
+    let Some((archive, obj)) = archive_and_object() else {
         return;
     };
     let home = base.path().join("xdg");
@@ -582,20 +555,11 @@ fn concurrent_builds_share_the_cache() {
     let children: Vec<_> = outs
         .iter()
         .map(|out| {
-            packer_cmd(&[
-                "build",
-                str_path(&obj),
-                "--btfhub",
-                str_path(&archive),
-                "--kernels",
-                "all",
-                "--tar",
-                str_path(out),
-            ])
-            .env("XDG_CACHE_HOME", &home)
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap()
+            packer_cmd(&build_tar_args(&obj, &archive, &["all"], out))
+                .env("XDG_CACHE_HOME", &home)
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
         })
         .collect();
     for child in children {
@@ -612,7 +576,7 @@ fn concurrent_builds_share_the_cache() {
 #[test]
 fn compression_choices_and_inspect() {
     let base = tempdir();
-    let (Some(archive), Some(obj)) = (archive(), object()) else {
+    let Some((archive, obj)) = archive_and_object() else {
         return;
     };
     let launcher = fake_launcher(base.path());

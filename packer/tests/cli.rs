@@ -22,7 +22,7 @@ use common::*;
 
 #[test]
 fn min_btf_on_sample_kernel() {
-    let (Some(archive), Some(obj)) = (archive(), object()) else {
+    let Some((archive, obj)) = archive_and_object() else {
         return;
     };
     let dir = tempdir();
@@ -48,7 +48,7 @@ fn min_btf_on_sample_kernel() {
 /// `packer min-btf` gives the same bytes as `bpftool gen min_core_btf`.
 #[test]
 fn min_btf_matches_bpftool() {
-    let (Some(archive), Some(obj)) = (archive(), object()) else {
+    let Some((archive, obj)) = archive_and_object() else {
         return;
     };
     let dir = tempdir();
@@ -85,7 +85,7 @@ fn min_btf_matches_bpftool() {
 
 #[test]
 fn btfgen_on_sample_archive() {
-    let (Some(archive), Some(obj)) = (archive(), object()) else {
+    let Some((archive, obj)) = archive_and_object() else {
         return;
     };
     let dir = tempdir();
@@ -115,7 +115,7 @@ fn btfgen_on_sample_archive() {
 
 #[test]
 fn btfgen_reports_bad_kernels_and_goes_on() {
-    let (Some(archive), Some(obj)) = (archive(), object()) else {
+    let Some((archive, obj)) = archive_and_object() else {
         return;
     };
     let dir = tempdir();
@@ -157,22 +157,17 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn build_tar_is_an_ecli_package() {
-    let (Some(archive), Some(obj)) = (archive(), object()) else {
+    let Some((archive, obj)) = archive_and_object() else {
         return;
     };
     let dir = tempdir();
     let tar = dir.path().join("pkg.tar");
-    let out = packer(&[
-        "build",
-        str_path(&obj),
-        "--btfhub",
-        str_path(&archive),
-        "--kernels",
-        "ubuntu/20.04",
-        "centos,debian/10/x86_64/4.19.0-17-amd64",
-        "--tar",
-        str_path(&tar),
-    ]);
+    let out = packer(&build_tar_args(
+        &obj,
+        &archive,
+        &["ubuntu/20.04", "centos,debian/10/x86_64/4.19.0-17-amd64"],
+        &tar,
+    ));
     assert_ok(&out);
     let summary = String::from_utf8_lossy(&out.stdout);
     assert!(summary.contains("for 8 kernels"), "{summary}");
@@ -256,7 +251,7 @@ fn build_tar_is_an_ecli_package() {
 
 #[test]
 fn build_tool_appends_payload_to_launcher() {
-    let (Some(archive), Some(obj)) = (archive(), object()) else {
+    let Some((archive, obj)) = archive_and_object() else {
         return;
     };
     let dir = tempdir();
@@ -394,7 +389,7 @@ fn object_without_btf_ext() {
 
 #[test]
 fn bad_kernel_selectors() {
-    let (Some(archive), Some(obj)) = (archive(), object()) else {
+    let Some((archive, obj)) = archive_and_object() else {
         return;
     };
     let out = packer(&[

@@ -109,6 +109,35 @@ pub fn archive() -> Option<PathBuf> {
     }
 }
 
+/// The sample archive and the CO-RE object; `None` (with a skip notice)
+/// when either is missing.
+pub fn archive_and_object() -> Option<(PathBuf, PathBuf)> {
+    match (archive(), object()) {
+        (Some(archive), Some(obj)) => Some((archive, obj)),
+        _ => None,
+    }
+}
+
+/// The arguments of `packer build OBJ --btfhub ARCHIVE --kernels KERNELS...
+/// --tar OUT`.
+pub fn build_tar_args<'a>(
+    obj: &'a Path,
+    archive: &'a Path,
+    kernels: &[&'a str],
+    out: &'a Path,
+) -> Vec<&'a str> {
+    let mut args = vec![
+        "build",
+        str_path(obj),
+        "--btfhub",
+        str_path(archive),
+        "--kernels",
+    ];
+    args.extend_from_slice(kernels);
+    args.extend(["--tar", str_path(out)]);
+    args
+}
+
 pub fn scratch() -> PathBuf {
     let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("packer-cli");
     fs::create_dir_all(&dir).unwrap();
