@@ -12,7 +12,7 @@ use std::{
     fs,
     os::unix::fs::PermissionsExt,
     path::{Path, PathBuf},
-    process::Command,
+    process::{Command, Output},
 };
 
 use bundle::{identity::KernelId, payload::Payload, trailer};
@@ -83,6 +83,21 @@ fn min_btf_matches_bpftool() {
     );
 }
 
+/// `packer btfgen --inputdir INPUT --outputdir OUTDIR --obj OBJ...`.
+fn btfgen(input: &Path, outdir: &Path, objs: &[&Path]) -> Output {
+    let mut args = vec![
+        "btfgen",
+        "--inputdir",
+        str_path(input),
+        "--outputdir",
+        str_path(outdir),
+    ];
+    for obj in objs {
+        args.extend(["--obj", str_path(obj)]);
+    }
+    packer(&args)
+}
+
 #[test]
 fn btfgen_on_sample_archive() {
     let Some((archive, obj)) = archive_and_object() else {
@@ -90,17 +105,7 @@ fn btfgen_on_sample_archive() {
     };
     let dir = tempdir();
     let outdir = dir.path().join("out");
-    let out = packer(&[
-        "btfgen",
-        "--inputdir",
-        str_path(&archive),
-        "--outputdir",
-        str_path(&outdir),
-        "--obj",
-        str_path(&obj),
-        "--obj",
-        str_path(&obj),
-    ]);
+    let out = btfgen(&archive, &outdir, &[&obj, &obj]);
     assert_ok(&out);
     let inputs = bundle::btfhub::Archive::scan(&archive).unwrap();
     assert!(!inputs.entries.is_empty());
@@ -126,15 +131,7 @@ fn btfgen_reports_bad_kernels_and_goes_on() {
     let bad = input.join("ubuntu/20.04/x86_64/9.9.9-bad.btf.tar.xz");
     fs::write(&bad, b"not xz").unwrap();
     let outdir = dir.path().join("out");
-    let out = packer(&[
-        "btfgen",
-        "--inputdir",
-        str_path(&input),
-        "--outputdir",
-        str_path(&outdir),
-        "--obj",
-        str_path(&obj),
-    ]);
+    let out = btfgen(&input, &outdir, &[&obj]);
     assert_fails(&out, 1, &["9.9.9-bad.btf.tar.xz", "1 of 2 kernels failed"]);
     assert!(outdir
         .join("ubuntu/20.04/x86_64/5.4.0-26-generic.btf")
