@@ -8,10 +8,13 @@ use e2e::{
     Output, Tmp, NOBODY,
 };
 
-/// execsnoop packed with this kernel's BTF into a temp dir (kept alive by the
-/// returned `Tmp`); `None` (with a notice) when packer or the example is
-/// missing.
-fn execsnoop_for_this_kernel() -> Option<(Tmp, PathBuf)> {
+/// As root: execsnoop packed with this kernel's BTF into a temp dir (kept
+/// alive by the returned `Tmp`); `None` (with a notice) when not root or
+/// when packer or the example is missing.
+fn execsnoop_for_this_kernel_as_root(test: &str) -> Option<(Tmp, PathBuf)> {
+    if !root_or_skip(test) {
+        return None;
+    }
     let (Some(packer), Some(object)) = (packer(), example("execsnoop")) else {
         return None;
     };
@@ -28,10 +31,7 @@ fn execsnoop_for_this_kernel() -> Option<(Tmp, PathBuf)> {
 #[test]
 fn check_works_as_nobody() {
     // Root is needed only to hide the native BTF for the second half.
-    if !root_or_skip("check_works_as_nobody") {
-        return;
-    }
-    let Some((_tmp, tool)) = execsnoop_for_this_kernel() else {
+    let Some((_tmp, tool)) = execsnoop_for_this_kernel_as_root("check_works_as_nobody") else {
         return;
     };
     let identity = host_identity();
@@ -85,10 +85,7 @@ fn assert_btf_choice(report: &str, choice: &str) {
 #[test]
 fn running_as_nobody_exits_4() {
     // Root is needed to switch to nobody.
-    if !root_or_skip("running_as_nobody_exits_4") {
-        return;
-    }
-    let Some((_tmp, tool)) = execsnoop_for_this_kernel() else {
+    let Some((_tmp, tool)) = execsnoop_for_this_kernel_as_root("running_as_nobody_exits_4") else {
         return;
     };
     let finished = run(&mut as_nobody(&tool));
