@@ -110,13 +110,7 @@ fn types_are_compat_level(
     }
     let mut depth = DEPTH;
     loop {
-        depth -= 1;
-        if depth < 0 {
-            return Err(format!("types [{lid}] / [{tid}] nest deeper than {DEPTH}"));
-        }
-        *budget = budget.checked_sub(1).ok_or_else(|| {
-            format!("comparing types [{lid}] / [{tid}] takes more than {STEP_BUDGET} steps")
-        })?;
+        step_type_walk(&mut depth, budget, lid, tid)?;
         let (_, lt) = local.skip_mods_and_typedefs(lid);
         let (_, tt) = targ.skip_mods_and_typedefs(tid);
         if !kind_core_compat(lt.kind(), tt.kind()) {
@@ -153,6 +147,19 @@ fn types_are_compat_level(
             _ => return Ok(false),
         }
     }
+}
+
+/// One step of a type-comparison walk: fails once the walk is deeper than
+/// [`DEPTH`] levels or has used up its [`STEP_BUDGET`].
+fn step_type_walk(depth: &mut i32, budget: &mut u32, lid: u32, tid: u32) -> Result<(), String> {
+    *depth -= 1;
+    if *depth < 0 {
+        return Err(format!("types [{lid}] / [{tid}] nest deeper than {DEPTH}"));
+    }
+    *budget = budget.checked_sub(1).ok_or_else(|| {
+        format!("comparing types [{lid}] / [{tid}] takes more than {STEP_BUDGET} steps")
+    })?;
+    Ok(())
 }
 
 /// Port of `bpf_core_names_match`.
@@ -192,13 +199,7 @@ fn types_match_level(
     }
     let mut depth = DEPTH;
     loop {
-        depth -= 1;
-        if depth < 0 {
-            return Err(format!("types [{lid}] / [{tid}] nest deeper than {DEPTH}"));
-        }
-        *budget = budget.checked_sub(1).ok_or_else(|| {
-            format!("comparing types [{lid}] / [{tid}] takes more than {STEP_BUDGET} steps")
-        })?;
+        step_type_walk(&mut depth, budget, lid, tid)?;
         let (_, lt) = local.skip_mods_and_typedefs(lid);
         let (_, tt) = targ.skip_mods_and_typedefs(tid);
         if !names_match(local, lt.name_off(), targ, tt.name_off()) {
