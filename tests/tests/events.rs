@@ -90,6 +90,24 @@ fn opensnoop_reports_an_open() {
     assert_eq!(int(event, "uid"), Some(0), "{event:?}");
 }
 
+/// Runs `sh -c "exit 7"` and returns its pid.
+fn run_exit_7() -> u32 {
+    let mut child = Command::new("/bin/sh")
+        .args(["-c", "exit 7"])
+        .spawn()
+        .unwrap_or_else(|e| panic!("running /bin/sh: {e}"));
+    let pid = child.id();
+    let _ = child.wait();
+    pid
+}
+
+/// Whether exitsnoop's JSON output has an event for `pid`.
+fn exit_event_seen(out: &str, pid: &u32) -> bool {
+    events(out)
+        .iter()
+        .any(|e| int(e, "pid") == Some(i64::from(*pid)))
+}
+
 #[test]
 fn exitsnoop_reports_an_exit_through_a_perf_buffer() {
     if !root_or_skip("exitsnoop_reports_an_exit_through_a_perf_buffer") {
@@ -101,23 +119,7 @@ fn exitsnoop_reports_an_exit_through_a_perf_buffer() {
         return;
     };
     let mut running = Running::spawn(hidden_btf(&tool).arg("--json"));
-    let seen = trigger_until_seen(
-        &mut running,
-        || {
-            let mut child = Command::new("/bin/sh")
-                .args(["-c", "exit 7"])
-                .spawn()
-                .unwrap_or_else(|e| panic!("running /bin/sh: {e}"));
-            let pid = child.id();
-            let _ = child.wait();
-            pid
-        },
-        |out, pid| {
-            events(out)
-                .iter()
-                .any(|e| int(e, "pid") == Some(i64::from(*pid)))
-        },
-    );
+    let seen = trigger_until_seen(&mut running, run_exit_7, exit_event_seen);
     let finished = running.interrupt();
     let Some(pid) = seen else {
         panic!("no event for any process this test ran: {finished}");
@@ -132,4 +134,43 @@ fn exitsnoop_reports_an_exit_through_a_perf_buffer() {
     assert_eq!(int(event, "exit_code"), Some(7), "{event:?}");
     assert_eq!(int(event, "sig"), Some(0), "{event:?}");
     assert_eq!(text(event, "comm"), Some("sh"), "{event:?}");
+}
+
+/// Unmounts tracefs (and debugfs, which can hold it) in a private mount
+/// namespace, fails with exit 99 if tracepoint ids are still reachable, hides
+/// the native BTF, then runs `"$0" "$@"`.
+const NO_TRACEFS_HIDDEN_BTF: &str = "umount /sys/kernel/tracing 2>/dev/null; \
+     umount /sys/kernel/debug 2>/dev/null; \
+     if [ -d /sys/kernel/tracing/events ] || [ -d /sys/kernel/debug/tracing/events ]; then \
+       echo 'precondition failed: tracefs is still mounted' >&2; exit 99; fi; \
+     mount -t tmpfs none /sys/kernel/btf && exec \"$0\" \"$@\"";
+
+#[test]
+fn a_tracepoint_tool_mounts_a_missing_tracefs() {
+    if !root_or_skip("a_tracepoint_tool_mounts_a_missing_tracefs") {
+        return;
+    }
+    let _bpf = bpf_lock();
+    let tmp = Tmp::new();
+    let Some(tool) = packed(&tmp, "exitsnoop") else {
+        return;
+    };
+    let mut cmd = Command::new("unshare");
+    cmd.args(["-m", "sh", "-c", NO_TRACEFS_HIDDEN_BTF])
+        .arg(&tool)
+        .args(["--json", "-v"]);
+    let mut running = Running::spawn(&mut cmd);
+    let seen = trigger_until_seen(&mut running, run_exit_7, exit_event_seen);
+    let finished = running.interrupt();
+    assert!(
+        seen.is_some(),
+        "no exit event without a mounted tracefs: {finished}"
+    );
+    finished.assert_success();
+    assert!(
+        finished
+            .stderr
+            .contains("tracefs was not mounted; mounted it at /sys/kernel/tracing"),
+        "the launcher should say it mounted tracefs: {finished}"
+    );
 }
