@@ -10,14 +10,7 @@ use crate::write::{BtfBuilder, IntEncoding};
 /// One type of every kind.
 fn every_kind() -> BtfBuilder {
     let mut b = BtfBuilder::new();
-    let int = b.add_int(
-        "int",
-        4,
-        IntEncoding {
-            signed: true,
-            ..Default::default()
-        },
-    ); // 1
+    let int = b.add_int("int", 4, IntEncoding::SIGNED); // 1
     let ptr = b.add_ptr(int); // 2
     b.add_array(int, int, 4); // 3
     let st = b.add_struct("s", 8); // 4

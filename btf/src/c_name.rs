@@ -131,14 +131,7 @@ mod tests {
     #[test]
     fn spells_common_types() {
         let mut b = BtfBuilder::new();
-        let int = b.add_int(
-            "int",
-            4,
-            IntEncoding {
-                signed: true,
-                ..Default::default()
-            },
-        ); // 1
+        let int = b.add_int("int", 4, IntEncoding::SIGNED); // 1
         let ch = b.add_int(
             "char",
             1,

@@ -25,6 +25,25 @@ pub struct IntEncoding {
     pub bool: bool,
 }
 
+impl IntEncoding {
+    /// A plain unsigned integer.
+    pub const UNSIGNED: IntEncoding = IntEncoding {
+        signed: false,
+        char: false,
+        bool: false,
+    };
+    /// A signed integer (`int`, `long`, ...).
+    pub const SIGNED: IntEncoding = IntEncoding {
+        signed: true,
+        ..IntEncoding::UNSIGNED
+    };
+    /// `_Bool`.
+    pub const BOOL: IntEncoding = IntEncoding {
+        bool: true,
+        ..IntEncoding::UNSIGNED
+    };
+}
+
 impl BtfBuilder {
     /// An empty builder (only void).
     pub fn new() -> Self {

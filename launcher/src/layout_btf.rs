@@ -339,51 +339,23 @@ mod tests {
     ///   _Bool ok; struct event *next; };
     fn sample_btf() -> (btf::Btf, u32) {
         let mut b = BtfBuilder::new();
-        let int = b.add_int(
-            "int",
-            4,
-            IntEncoding {
-                signed: true,
-                ..Default::default()
-            },
-        );
+        let int = b.add_int("int", 4, IntEncoding::SIGNED);
         let pid_t = b.add_typedef("pid_t", int);
-        let chr = b.add_int(
-            "char",
-            1,
-            IntEncoding {
-                signed: true,
-                ..Default::default()
-            },
-        );
+        let chr = b.add_int("char", 1, IntEncoding::SIGNED);
         let uint = b.add_int("unsigned int", 4, IntEncoding::default());
         let comm = b.add_array(chr, int, 4);
         let st = b.add_enum("st", 4, true);
         b.add_enum_value("A", 0).unwrap();
         b.add_enum_value("B", -1).unwrap();
         let cst = b.add_const(st);
-        let short = b.add_int(
-            "short",
-            2,
-            IntEncoding {
-                signed: true,
-                ..Default::default()
-            },
-        );
+        let short = b.add_int("short", 2, IntEncoding::SIGNED);
         let anon = b.add_struct("", 2);
         b.add_member("x", short, 0, 0).unwrap();
         let u8t = b.add_int("unsigned char", 1, IntEncoding::default());
         let arr = b.add_array(u8t, int, 2);
         let un = b.add_union("", 2);
         b.add_member("b", arr, 0, 0).unwrap();
-        let boolean = b.add_int(
-            "_Bool",
-            1,
-            IntEncoding {
-                bool: true,
-                ..Default::default()
-            },
-        );
+        let boolean = b.add_int("_Bool", 1, IntEncoding::BOOL);
         // `next` points at the struct added right after the pointer.
         let ptr = b.add_ptr(b.type_count() + 1);
         let ev = b.add_struct("event", 32);
