@@ -9,6 +9,11 @@ use crate::header::Endian;
 const MAX_DECOMPRESSED: u64 = 2 << 30;
 
 const XZ_MAGIC: &[u8] = b"\xfd7zXZ\x00";
+const TAR_BLOCK: usize = 512;
+/// The most a btfhub member may claim per byte of `.btf.tar.xz` for the
+/// exact-size fast path (xz shrinks BTF about 5×); larger claims take the
+/// general path, which only allocates what really decompresses.
+const MAX_BTFHUB_EXPANSION: u64 = 32;
 
 fn is_tar(data: &[u8]) -> bool {
     data.get(257..262) == Some(b"ustar")
@@ -41,6 +46,9 @@ fn decode(input: &[u8], depth: u32) -> Result<Vec<u8>> {
             .ok_or(Error::NoBtfSection);
     }
     if input.starts_with(XZ_MAGIC) {
+        if let Some(btf) = btfhub_member(input) {
+            return Ok(btf);
+        }
         return decode(&unxz(input)?, depth + 1);
     }
     if is_tar(input) {
@@ -49,6 +57,32 @@ fn decode(input: &[u8], depth: u32) -> Result<Vec<u8>> {
     Err(Error::UnknownFormat(
         input.iter().take(8).copied().collect(),
     ))
+}
+
+/// btfhub's `.btf.tar.xz`: an xz stream of a tar whose first member is the
+/// raw BTF. Decodes that member straight into one buffer of its exact size
+/// (taken from the tar header) without materialising the whole tar. `None`
+/// for anything else, damaged files included: the general path decodes those
+/// and says what is wrong.
+fn btfhub_member(input: &[u8]) -> Option<Vec<u8>> {
+    let mut xz = liblzma::read::XzDecoder::new_multi_decoder(input);
+    let mut block = [0u8; TAR_BLOCK];
+    xz.read_exact(&mut block).ok()?;
+    if !is_tar(&block) {
+        return None;
+    }
+    let header = tar::Header::from_byte_slice(&block);
+    if !header.entry_type().is_file() {
+        return None;
+    }
+    let size = header.entry_size().ok()?;
+    let limit = (input.len() as u64).saturating_mul(MAX_BTFHUB_EXPANSION);
+    if size > limit.min(MAX_DECOMPRESSED) {
+        return None;
+    }
+    let mut btf = vec![0u8; usize::try_from(size).ok()?];
+    xz.read_exact(&mut btf).ok()?;
+    Endian::detect(&btf).is_some().then_some(btf)
 }
 
 fn unxz(input: &[u8]) -> Result<Vec<u8>> {
@@ -103,4 +137,36 @@ fn from_tar(input: &[u8], depth: u32) -> Result<Vec<u8>> {
             names.join(", ")
         }
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tar_xz(name: &str, data: &[u8]) -> Vec<u8> {
+        let mut builder = tar::Builder::new(Vec::new());
+        let mut header = tar::Header::new_ustar();
+        header.set_size(data.len() as u64);
+        header.set_mode(0o644);
+        header.set_cksum();
+        builder.append_data(&mut header, name, data).unwrap();
+        let tar = builder.into_inner().unwrap();
+        let mut xz = liblzma::write::XzEncoder::new(Vec::new(), 6);
+        std::io::Write::write_all(&mut xz, &tar).unwrap();
+        xz.finish().unwrap()
+    }
+
+    #[test]
+    fn btfhub_member_is_decoded_at_its_exact_size_and_the_rest_declined() {
+        let btf = [&[0x9f, 0xeb, 1, 0][..], &[7u8; 3000][..]].concat();
+        let file = tar_xz("5.4.0-26-generic.btf", &btf);
+        assert_eq!(btfhub_member(&file), Some(btf.clone()));
+        assert_eq!(decode_kernel_btf(&file).unwrap(), btf);
+        // Not BTF inside, not xz, truncated: the general path's business.
+        assert_eq!(btfhub_member(&tar_xz("notes.txt", b"hello")), None);
+        assert_eq!(btfhub_member(&btf), None);
+        let truncated = &file[..file.len() / 2];
+        assert_eq!(btfhub_member(truncated), None);
+        assert!(decode_kernel_btf(truncated).is_err());
+    }
 }

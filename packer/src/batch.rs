@@ -198,7 +198,8 @@ fn one_kernel(
         counters.reused.fetch_add(1, Ordering::Relaxed);
         return Ok(btf);
     }
-    let raw = if is_raw_btf(&file) {
+    // Raw BTF needs no decoding: hand the file's buffer over as it is.
+    let raw = if btf::Endian::detect(&file).is_some() {
         counters.raw.fetch_add(1, Ordering::Relaxed);
         file
     } else if let Some(raw) = cache.and_then(|c| c.get(Section::Kernels, &content)) {
@@ -238,20 +239,12 @@ fn one_kernel(
 }
 
 fn decode(path: &Path, file: &[u8]) -> Result<Vec<u8>> {
-    if let Some(raw) = crate::btfhub_xz::decode(file) {
-        return Ok(raw);
-    }
     btf::decode_kernel_btf(file).with_context(|| {
         format!(
             "{}: cannot decode the kernel BTF (is the file damaged or truncated? fetch it again)",
             path.display()
         )
     })
-}
-
-/// Whether `bytes` are already raw BTF (either byte order).
-fn is_raw_btf(bytes: &[u8]) -> bool {
-    bytes.starts_with(&[0x9f, 0xeb]) || bytes.starts_with(&[0xeb, 0x9f])
 }
 
 /// What a result depends on besides the kernel: this packer build and the

@@ -6,7 +6,6 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod batch;
-mod btfhub_xz;
 mod cache;
 mod cli;
 mod clone;
