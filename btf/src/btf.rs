@@ -125,6 +125,13 @@ impl Btf {
         crate::c_name::c_type_name(self, id)
     }
 
+    /// [`Btf::c_type_name`] without `const`/`volatile`/`restrict`/type tags on
+    /// the type or its array elements, as ecc writes variable types:
+    /// `char[16]` for `const volatile char[16]`.
+    pub fn unqualified_c_type_name(&self, id: u32) -> String {
+        crate::c_name::unqualified_c_type_name(self, id)
+    }
+
     /// Raw BTF, little-endian, 24-byte header (32 bytes with the layout section if the input had one).
     pub fn to_bytes(&self) -> Vec<u8> {
         let type_len = self.types.len() as u32;

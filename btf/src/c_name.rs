@@ -9,6 +9,29 @@ pub(crate) fn c_type_name(btf: &Btf, id: u32) -> String {
     declare(btf, id, String::new(), 0, &mut budget)
 }
 
+/// [`c_type_name`] without qualifiers (`const`, `volatile`, `restrict`, type
+/// tags) on the type or its array elements, as ecc writes variable and member
+/// types: `char[16]` for `const volatile char[16]`.
+pub(crate) fn unqualified_c_type_name(btf: &Btf, mut id: u32) -> String {
+    let mut dims = String::new();
+    for _ in 0..MAX_RESOLVE_DEPTH {
+        match btf.type_by_id(id) {
+            Some(
+                Type::Const { target }
+                | Type::Volatile { target }
+                | Type::Restrict { target }
+                | Type::TypeTag { target, .. },
+            ) => id = target,
+            Some(Type::Array { elem, nelems, .. }) => {
+                dims.push_str(&format!("[{nelems}]"));
+                id = elem;
+            }
+            _ => break,
+        }
+    }
+    c_type_name(btf, id) + &dims
+}
+
 /// Most types visited for one name (function prototypes can fan out through pointer cycles).
 const NAME_BUDGET: u32 = 256;
 
@@ -127,6 +150,23 @@ fn declare(btf: &Btf, id: u32, inner: String, depth: u32, budget: &mut u32) -> S
 #[cfg(test)]
 mod tests {
     use crate::write::{BtfBuilder, IntEncoding};
+
+    #[test]
+    fn unqualified_names_drop_qualifiers_of_the_type_and_its_elements() {
+        let mut b = BtfBuilder::new();
+        let ch = b.add_int("char", 1, IntEncoding::SIGNED); // 1
+        let int = b.add_int("int", 4, IntEncoding::SIGNED); // 2
+        let cch = b.add_const(ch); // 3
+        let arr = b.add_array(cch, int, 16); // 4
+        let vol = b.add_volatile(arr); // 5
+        let cvol = b.add_const(vol); // 6
+        let grid = b.add_array(int, int, 3); // 7
+        let grid2 = b.add_array(grid, int, 2); // 8
+        let btf = b.build().unwrap();
+        assert_eq!(super::unqualified_c_type_name(&btf, cvol), "char[16]");
+        assert_eq!(super::unqualified_c_type_name(&btf, grid2), "int[2][3]");
+        assert_eq!(super::unqualified_c_type_name(&btf, int), "int");
+    }
 
     #[test]
     fn spells_common_types() {

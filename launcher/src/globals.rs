@@ -143,7 +143,7 @@ pub fn settable_globals(elf: &[u8], btf: &Btf) -> Result<Vec<Global>, String> {
                 section: name.to_string(),
                 offset,
                 size,
-                c_type: c_type(btf, type_id),
+                c_type: btf.unqualified_c_type_name(type_id),
                 kind,
                 initial,
             });
@@ -151,20 +151,6 @@ pub fn settable_globals(elf: &[u8], btf: &Btf) -> Result<Vec<Global>, String> {
     }
     out.sort_by(|a, b| (&a.section, a.offset).cmp(&(&b.section, b.offset)));
     Ok(out)
-}
-
-/// The C type without `const`/`volatile`.
-fn c_type(btf: &Btf, mut id: u32) -> String {
-    for _ in 0..16 {
-        match btf.type_by_id(id) {
-            Some(Type::Const { target } | Type::Volatile { target }) => id = target,
-            Some(Type::Array { elem, nelems, .. }) => {
-                return format!("{}[{nelems}]", c_type(btf, elem));
-            }
-            _ => break,
-        }
-    }
-    btf.c_type_name(id)
 }
 
 fn global_kind(btf: &Btf, type_id: u32) -> Option<GlobalKind> {

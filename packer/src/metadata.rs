@@ -71,30 +71,6 @@ fn sanitize(name: &str, keep: impl Fn(char) -> bool) -> String {
         .collect()
 }
 
-/// Skips `const`, `volatile`, `restrict` and type tags (not typedefs).
-fn strip_modifiers(btf: &Btf, mut id: u32) -> u32 {
-    for _ in 0..32 {
-        match btf.type_by_id(id) {
-            Some(
-                Type::Const { target } | Type::Volatile { target } | Type::Restrict { target },
-            )
-            | Some(Type::TypeTag { target, .. }) => id = target,
-            _ => break,
-        }
-    }
-    id
-}
-
-/// The C type of `id` without top-level qualifiers (nor those of array
-/// elements), as ecc writes it: `char[16]`, not `const volatile char[16]`.
-fn c_type(btf: &Btf, id: u32) -> String {
-    let id = strip_modifiers(btf, id);
-    match btf.type_by_id(id) {
-        Some(Type::Array { elem, nelems, .. }) => format!("{}[{nelems}]", c_type(btf, elem)),
-        _ => btf.c_type_name(id),
-    }
-}
-
 /// The DATASEC named `name`, if any.
 fn datasec<'a>(btf: &'a Btf, name: &str) -> Option<Type<'a>> {
     btf.ids_by_name(name)
@@ -162,7 +138,7 @@ fn data_section(
                 linkage,
             }) if linkage != VAR_STATIC => Some(Variable {
                 name: name.to_owned(),
-                ty: c_type(btf, type_id),
+                ty: btf.unqualified_c_type_name(type_id),
                 size: Some(u64::from(v.size)),
                 offset: Some(offsets.get(name).copied().unwrap_or(u64::from(v.offset))),
                 extra: Map::new(),
@@ -227,7 +203,7 @@ fn export_type(btf: &Btf, name: &str, why: &str) -> Result<ExportType> {
             .iter()
             .map(|m| ExportMember {
                 name: m.name.to_owned(),
-                ty: c_type(btf, m.type_id),
+                ty: btf.unqualified_c_type_name(m.type_id),
                 extra: Map::new(),
             })
             .collect(),
