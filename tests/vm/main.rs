@@ -225,10 +225,24 @@ fn guest_test(shared: &Shared, kernel: &Kernel, others: &[&Kernel]) -> Vec<Strin
         kernel.identity(),
         log.display()
     );
-    let boot = match guest::boot(kernel, &initrd, &log) {
+    let mut boot = match guest::boot(kernel, &initrd, &log) {
         Ok(boot) => boot,
         Err(e) => return vec![e],
     };
+    // Under TCG a guest kernel occasionally crashes while booting, before
+    // /init runs (seen once: an oops in copy_process on 6.12). That says
+    // nothing about the tool, so such a guest gets one more boot; a guest
+    // that reached /init is judged on its first run.
+    if !report::reached_init(kernel, &boot.console) {
+        eprintln!(
+            "vm: {} never reached /init (guest kernel crash while booting?); booting it once more",
+            kernel.identity()
+        );
+        boot = match guest::boot(kernel, &initrd, &log) {
+            Ok(boot) => boot,
+            Err(e) => return vec![e],
+        };
+    }
     let mut failures = report::check(kernel, &boot.console);
     if boot.killed {
         failures.push("the guest did not power off and was killed by the hang guard".into());

@@ -29,6 +29,21 @@ fn relocations<'a>(lines: &[&'a str], scenario: &str) -> Vec<&'a str> {
         .collect()
 }
 
+/// The line the guest's `/init` prints first: proof that the kernel booted
+/// and ran our script.
+fn boot_marker(kernel: &Kernel) -> String {
+    format!(
+        "BOOT release={} machine=x86_64 os=debian/{}",
+        kernel.release, kernel.suite.version_id
+    )
+}
+
+/// Whether the guest got as far as running `/init` (see [`boot_marker`]).
+pub fn reached_init(kernel: &Kernel, console: &str) -> bool {
+    let marker = boot_marker(kernel);
+    lines(console).contains(&marker.as_str())
+}
+
 /// Every check a guest must pass; returns the failures (empty = pass).
 pub fn check(kernel: &Kernel, console: &str) -> Vec<String> {
     let lines = lines(console);
@@ -46,10 +61,7 @@ pub fn check(kernel: &Kernel, console: &str) -> Vec<String> {
             .any(|l| l.starts_with(prefix) && l.contains(needle))
     };
 
-    let boot = format!(
-        "BOOT release={} machine=x86_64 os=debian/{}",
-        kernel.release, kernel.suite.version_id
-    );
+    let boot = boot_marker(kernel);
     expect(
         lines.contains(&boot.as_str()),
         format!("the guest did not report `{boot}` (did it boot?)"),
