@@ -35,6 +35,7 @@
 mod btf;
 mod c_name;
 mod core;
+mod delta;
 mod elf;
 mod error;
 mod ext;
@@ -52,6 +53,7 @@ mod write;
 
 pub use crate::btf::{Btf, MAX_RESOLVE_DEPTH};
 pub use crate::core::ReloKind;
+pub use crate::delta::{delta_decode, delta_encode};
 pub use crate::error::{Error, RelocationError, Result};
 pub use crate::ext::{CoreRelo, RelocSection};
 pub use crate::header::Endian;

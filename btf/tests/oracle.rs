@@ -410,7 +410,8 @@ fn types_without_candidates_are_not_emitted() {
 }
 
 /// `Minimizer` (kernel parsed once, objects added one by one) gives the same bytes as
-/// `minimize`, independent of object order, and is deterministic.
+/// `minimize`, independent of object order, and is deterministic; both the kernel and the
+/// minimised BTF survive the delta form (`delta_encode` then `delta_decode`) byte for byte.
 #[test]
 fn minimizer_is_incremental_order_independent_and_deterministic() {
     let objects: Vec<BpfObjectFile> = objects::all_objects()
@@ -467,6 +468,15 @@ fn minimizer_is_incremental_order_independent_and_deterministic() {
             "{}: Minimizer differs from minimize",
             kernel.label
         );
+        for (what, raw) in [("kernel", &kernel.raw), ("minimised", &all)] {
+            let encoded = btf::delta_encode(raw)
+                .unwrap_or_else(|e| panic!("delta_encode({what} {}): {e}", kernel.label));
+            assert!(
+                btf::delta_decode(&encoded).ok().as_ref() == Some(raw),
+                "{what} {}: the delta form does not round-trip",
+                kernel.label
+            );
+        }
     }
     env::cleanup(&dir);
 }
