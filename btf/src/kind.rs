@@ -143,7 +143,8 @@ pub(crate) fn make_info(kind: u8, vlen: u32, kflag: bool) -> u32 {
     (u32::from(kflag) << 31) | (u32::from(kind & 0x7f) << 24) | (vlen & 0x00ff_ffff)
 }
 
-/// Number of 32-bit words after the 12-byte common header for a known kind, or `None`.
+/// Number of 32-bit words after the 12-byte common header for a known kind (`UNKN`, kind 0,
+/// has none, as in libbpf), or `None`.
 #[inline]
 pub(crate) fn extra_words(kind: u8, vlen: u32) -> Option<usize> {
     let vlen = vlen as usize;
@@ -152,7 +153,8 @@ pub(crate) fn extra_words(kind: u8, vlen: u32) -> Option<usize> {
         k::ARRAY => 3,
         k::STRUCT | k::UNION | k::DATASEC | k::ENUM64 => 3 * vlen,
         k::ENUM | k::FUNC_PROTO => 2 * vlen,
-        k::PTR
+        k::UNKN
+        | k::PTR
         | k::FWD
         | k::TYPEDEF
         | k::VOLATILE

@@ -34,6 +34,7 @@
 
 mod btf;
 mod c_name;
+mod canonical;
 mod core;
 mod delta;
 mod elf;
@@ -52,6 +53,7 @@ mod types;
 mod write;
 
 pub use crate::btf::{Btf, MAX_RESOLVE_DEPTH};
+pub use crate::canonical::canonical_order;
 pub use crate::core::ReloKind;
 pub use crate::delta::{delta_decode, delta_encode};
 pub use crate::error::{Error, RelocationError, Result};

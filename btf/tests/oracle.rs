@@ -468,6 +468,20 @@ fn minimizer_is_incremental_order_independent_and_deterministic() {
             "{}: Minimizer differs from minimize",
             kernel.label
         );
+        // Canonical order keeps the meaning: minimising the canonical BTF again for the same
+        // objects keeps every type (relocations resolve to the same targets, none becomes
+        // ambiguous), and canonical order is a fixed point.
+        let canonical = btf::canonical_order(&all)
+            .unwrap_or_else(|e| panic!("canonical_order(minimised {}): {e}", kernel.label));
+        let reparsed = btf::Btf::parse(&canonical)
+            .unwrap_or_else(|e| panic!("parse canonical {}: {e}", kernel.label));
+        let again = btf::minimize(&reparsed, &refs)
+            .unwrap_or_else(|e| panic!("minimize canonical {}: {e}", kernel.label));
+        assert!(
+            btf::canonical_order(&again).ok().as_ref() == Some(&canonical),
+            "{}: minimising the canonical BTF again changes it (a relocation resolved differently)",
+            kernel.label
+        );
         for (what, raw) in [("kernel", &kernel.raw), ("minimised", &all)] {
             let encoded = btf::delta_encode(raw)
                 .unwrap_or_else(|e| panic!("delta_encode({what} {}): {e}", kernel.label));
