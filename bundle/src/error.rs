@@ -71,7 +71,7 @@ pub enum Error {
 
     /// The bytes are neither JSON, xz, gzip nor a tar archive.
     #[error(
-        "not a package: expected package.json, a tar, a tar.xz or a tar.gz (found neither '{{', the xz magic fd 37 7a 58 5a 00, the gzip magic 1f 8b nor a ustar header; first bytes: {first_bytes})"
+        "not a package: expected package.json, a tar, a tar.xz, a tar.gz or a tar.lz4 (found neither '{{', the xz magic fd 37 7a 58 5a 00, the gzip magic 1f 8b, the lz4 magic 04 22 4d 18 nor a ustar header; first bytes: {first_bytes})"
     )]
     NotAPackage {
         /// Hex of the first few bytes.
@@ -114,6 +114,15 @@ pub enum Error {
     /// A `btfhub-archive/` member does not follow `ID/VERSION_ID/ARCH/RELEASE.btf`.
     #[error("payload member '{0}' is not btfhub-archive/<ID>/<VERSION_ID>/<ARCH>/<RELEASE>.btf")]
     BadBtfMemberPath(String),
+
+    /// The BTF pack (FORMAT.md §2.2) is damaged.
+    #[error("payload member btfhub-archive.btfpack: {0}; the tool is corrupt, rebuild it with `packer build`")]
+    BadPack(String),
+
+    /// A packed tool's payload has no object: neither an object member nor
+    /// `bpf_object` in `package.json`.
+    #[error("payload has no BPF object ({member} is missing and package.json has no bpf_object); rebuild it with `packer build`", member = crate::payload::OBJECT_MEMBER)]
+    MissingObject,
 
     /// Writing the tar failed.
     #[error("cannot write payload tar: {0}")]

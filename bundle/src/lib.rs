@@ -10,8 +10,10 @@
 //! - [`package`]: the ecc-compatible `package.json` model (FORMAT.md §3);
 //! - [`payload`]: the payload tar with `package.json` and per-kernel BTFs
 //!   (FORMAT.md §2, §5);
-//! - [`codec`]: the payload's compression (xz, gzip or none), recognised by
-//!   its magic bytes;
+//! - [`btf_pack`]: the BTF pack of a packed tool, every kernel's BTF in
+//!   one LZMA stream (FORMAT.md §2.2);
+//! - [`codec`]: the payload's compression (lz4, xz, gzip or none),
+//!   recognised by its magic bytes;
 //! - [`select`]: which BTF the launcher uses at run time (FORMAT.md §4);
 //! - [`btfhub`]: kernel selectors and scanning a btfhub-archive directory.
 //!
@@ -35,6 +37,7 @@
 #![forbid(unsafe_code)]
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+pub mod btf_pack;
 pub mod btfhub;
 pub mod codec;
 mod error;

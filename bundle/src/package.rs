@@ -5,7 +5,10 @@
 //! misspelled `intepreter` of map entries. `maps`, `progs`, `data_sections`
 //! and `variables` accept `null` as empty.
 
-use std::io::{Read, Write};
+use std::{
+    io::{Read, Write},
+    sync::Arc,
+};
 
 use base64::{engine::general_purpose::STANDARD, Engine as _};
 use flate2::{read::ZlibDecoder, write::ZlibEncoder, Compression};
@@ -45,7 +48,10 @@ where
 /// A whole `package.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Package {
-    /// Standard base64 of the zlib-compressed BPF ELF object.
+    /// Standard base64 of the zlib-compressed BPF ELF object; empty (and
+    /// left out of the JSON) in a packed tool, whose payload carries the
+    /// object as its own member (FORMAT.md §2).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub bpf_object: String,
     /// Size of the uncompressed object.
     pub bpf_object_size: u64,
@@ -57,6 +63,21 @@ pub struct Package {
     /// Unknown top-level keys, kept as they are.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+    /// The object's bytes when they are at hand (given to [`Package::new`]
+    /// or read from the payload's object member).
+    #[serde(skip)]
+    raw_object: RawObject,
+}
+
+/// The uncompressed object beside the JSON: a copy of what `bpf_object`
+/// encodes (or stands in for it), never part of a package's identity.
+#[derive(Debug, Clone, Default)]
+struct RawObject(Option<Arc<[u8]>>);
+
+impl PartialEq for RawObject {
+    fn eq(&self, _: &RawObject) -> bool {
+        true
+    }
 }
 
 impl Package {
@@ -74,7 +95,30 @@ impl Package {
             meta,
             bpf_compatible: None,
             extra: Map::new(),
+            raw_object: RawObject(Some(Arc::from(object))),
         }
+    }
+
+    /// This package as a packed tool's `package.json` stores it: without
+    /// `bpf_object` (the object is a payload member of its own).
+    pub fn without_encoded_object(&self) -> Package {
+        Package {
+            bpf_object: String::new(),
+            ..self.clone()
+        }
+    }
+
+    /// Attaches the object read from the payload's object member; it must
+    /// have `bpf_object_size` bytes.
+    pub fn set_raw_object(&mut self, object: Arc<[u8]>) -> Result<(), Error> {
+        if object.len() as u64 != self.bpf_object_size {
+            return Err(Error::ObjectSizeMismatch {
+                declared: self.bpf_object_size,
+                actual: object.len() as u64,
+            });
+        }
+        self.raw_object = RawObject(Some(object));
+        Ok(())
     }
 
     /// Parses `package.json` bytes.
@@ -94,9 +138,15 @@ impl Package {
         }
     }
 
-    /// The BPF ELF object: base64 → zlib → size check against
-    /// `bpf_object_size`.
-    pub fn object(&self) -> Result<Vec<u8>, Error> {
+    /// The BPF ELF object: the bytes at hand, else base64 → zlib → size
+    /// check against `bpf_object_size`.
+    pub fn object(&self) -> Result<Arc<[u8]>, Error> {
+        if let Some(raw) = &self.raw_object.0 {
+            return Ok(raw.clone());
+        }
+        if self.bpf_object.is_empty() {
+            return Err(Error::MissingObject);
+        }
         if self.bpf_object_size > MAX_OBJECT_SIZE {
             return Err(Error::ObjectTooLarge {
                 declared: self.bpf_object_size,
@@ -117,7 +167,7 @@ impl Package {
                 actual: object.len() as u64,
             });
         }
-        Ok(object)
+        Ok(Arc::from(object))
     }
 }
 
@@ -372,7 +422,7 @@ mod tests {
     fn reads_ecc_package_and_keeps_unknown_keys() {
         let bytes = serde_json::to_vec(&ecc_like()).unwrap();
         let pkg = Package::from_json(&bytes).unwrap();
-        assert_eq!(pkg.object().unwrap(), b"\x7fELF object");
+        assert_eq!(&pkg.object().unwrap()[..], b"\x7fELF object");
         assert!(pkg.meta.bpf_skel.progs.is_empty());
         assert_eq!(
             pkg.meta.bpf_skel.maps[0].extra["intepreter"],
@@ -411,14 +461,15 @@ mod tests {
         let pkg = Package::new(&[7u8; 1000], Meta::new("t_bpf"));
         assert!(pkg.bpf_object.starts_with("eJ"), "zlib header 78 9c");
         assert_eq!(pkg.bpf_object_size, 1000);
-        assert_eq!(pkg.object().unwrap(), vec![7u8; 1000]);
+        assert_eq!(pkg.object().unwrap().to_vec(), vec![7u8; 1000]);
         let back = Package::from_json(&pkg.to_json()).unwrap();
         assert_eq!(back, pkg);
     }
 
     #[test]
     fn object_errors_say_what_is_wrong() {
-        let mut pkg = Package::new(b"abc", Meta::new("t_bpf"));
+        let json = Package::new(b"abc", Meta::new("t_bpf")).to_json();
+        let mut pkg = Package::from_json(&json).unwrap();
         pkg.bpf_object_size = 4;
         let e = pkg.object().unwrap_err().to_string();
         assert!(
@@ -440,6 +491,21 @@ mod tests {
 
         pkg.bpf_object_size = u64::MAX;
         assert!(matches!(pkg.object(), Err(Error::ObjectTooLarge { .. })));
+    }
+
+    #[test]
+    fn tool_form_carries_the_object_beside_the_json() {
+        let pkg = Package::new(b"\x7fELF raw", Meta::new("t_bpf"));
+        let json = pkg.without_encoded_object().to_json();
+        assert!(!String::from_utf8_lossy(&json).contains("bpf_object\""));
+        let mut back = Package::from_json(&json).unwrap();
+        assert!(matches!(back.object(), Err(Error::MissingObject)));
+        assert!(matches!(
+            back.set_raw_object(Arc::from(&b"short"[..])),
+            Err(Error::ObjectSizeMismatch { .. })
+        ));
+        back.set_raw_object(Arc::from(&b"\x7fELF raw"[..])).unwrap();
+        assert_eq!(&back.object().unwrap()[..], b"\x7fELF raw");
     }
 
     #[test]

@@ -13,6 +13,8 @@ use crate::{codec::Codec, identity::KernelId, package::Package, Error};
 
 /// Name of the package member.
 pub const PACKAGE_JSON: &str = "package.json";
+/// Name of the object member of a packed tool's payload (FORMAT.md §2).
+pub const OBJECT_MEMBER: &str = "object.bpf.o";
 /// The largest decompressed payload a reader accepts.
 pub const MAX_PAYLOAD_SIZE: u64 = 1 << 30;
 /// The largest single member a reader accepts.
@@ -80,28 +82,45 @@ impl Payload {
         self.to_compressed(Codec::Gzip)
     }
 
-    /// The tar (FORMAT.md §2) compressed with `codec`: the form embedded in
-    /// a packed tool.
+    /// The package tar (FORMAT.md §2.1) compressed with `codec`.
     pub fn to_compressed(&self, codec: Codec) -> Result<Vec<u8>, Error> {
         codec.compress(&self.to_tar()?)
     }
 
+    /// A packed tool's payload (FORMAT.md §2): a tar of `package.json`
+    /// without `bpf_object`, the object as [`OBJECT_MEMBER`] and, when there
+    /// are BTFs, the BTF pack ([`crate::btf_pack`]), compressed with `codec`.
+    pub fn to_tool_payload(&self, codec: Codec) -> Result<Vec<u8>, Error> {
+        let mut builder = tar::Builder::new(Vec::new());
+        let package = self.package.without_encoded_object();
+        append_file(&mut builder, PACKAGE_JSON, &package.to_json())?;
+        // The pack before the (large) object: its tar header then compresses
+        // against package.json's, within LZ4's 64 KiB window.
+        if !self.btfs.is_empty() {
+            let pack = crate::btf_pack::write(&self.btfs)?;
+            append_file(&mut builder, crate::btf_pack::PACK_MEMBER, &pack)?;
+        }
+        append_file(&mut builder, OBJECT_MEMBER, &self.package.object()?)?;
+        codec.compress(&builder.into_inner().map_err(Error::TarWrite)?)
+    }
+
     /// Reads a payload in any accepted form: `package.json` alone (first
-    /// non-blank byte `{`), an xz- or gzip-compressed tar (told apart by
-    /// their magic bytes) or an uncompressed tar. Member names may start
-    /// with `./`; directory entries and members other than `package.json`
-    /// and `btfhub-archive/**.btf` are ignored; hard links resolve to the
-    /// bytes of the earlier member they name.
+    /// non-blank byte `{`), an lz4-, xz- or gzip-compressed tar (told apart
+    /// by their magic bytes) or an uncompressed tar, in the tool layout
+    /// (object member and BTF pack) or the package layout (`bpf_object` and
+    /// `btfhub-archive/**.btf` members). Member names may start with `./`;
+    /// directory entries and other members are ignored; hard links resolve
+    /// to the bytes of the earlier member they name.
     pub fn from_bytes(bytes: &[u8]) -> Result<Payload, Error> {
         let codec = Codec::sniff(bytes);
         if codec != Codec::None {
             let tar = codec.decompress(bytes, MAX_PAYLOAD_SIZE)?;
             if !is_tar(&tar) {
                 return Err(Error::PayloadFormat {
-                    what: if codec == Codec::Xz {
-                        "tar.xz"
-                    } else {
-                        "tar.gz"
+                    what: match codec {
+                        Codec::Xz => "tar.xz",
+                        Codec::Lz4 => "tar.lz4",
+                        _ => "tar.gz",
                     },
                     source: std::io::Error::new(
                         std::io::ErrorKind::InvalidData,
@@ -197,6 +216,7 @@ fn read_tar(bytes: &[u8]) -> Result<Payload, Error> {
     let mut files: HashMap<String, Arc<[u8]>> = HashMap::new();
     let mut btfs = BTreeMap::new();
     let mut seen_names: Vec<String> = Vec::new();
+    let (mut object, mut pack) = (None, None);
 
     for entry in archive.entries().map_err(tar_error)? {
         let mut entry = entry.map_err(tar_error)?;
@@ -237,6 +257,10 @@ fn read_tar(bytes: &[u8]) -> Result<Payload, Error> {
         }
         if name == PACKAGE_JSON {
             package_json = Some(data.to_vec());
+        } else if name == OBJECT_MEMBER {
+            object = Some(data.clone());
+        } else if name == crate::btf_pack::PACK_MEMBER {
+            pack = Some(data.clone());
         } else if is_archive_member(&name) && name.ends_with(".btf") {
             let kernel = KernelId::from_archive_path(&name)
                 .ok_or_else(|| Error::BadBtfMemberPath(name.clone()))?;
@@ -260,10 +284,22 @@ fn read_tar(bytes: &[u8]) -> Result<Payload, Error> {
         }
         return Err(Error::MissingPackageJson { members });
     };
-    Ok(Payload {
-        package: Package::from_json(&package_json)?,
-        btfs,
-    })
+    let mut package = Package::from_json(&package_json)?;
+    if let Some(object) = object {
+        package.set_raw_object(object)?;
+    }
+    if let Some(pack) = pack {
+        if let Some(kernel) = btfs.keys().next() {
+            return Err(Error::DuplicateMember(format!(
+                "{} (both {} and {} are present)",
+                kernel.archive_path(),
+                crate::btf_pack::PACK_MEMBER,
+                kernel.archive_path()
+            )));
+        }
+        btfs = crate::btf_pack::read(&pack)?;
+    }
+    Ok(Payload { package, btfs })
 }
 
 #[cfg(test)]
@@ -306,6 +342,38 @@ mod tests {
                 )
             })
             .collect()
+    }
+
+    #[test]
+    fn tool_payload_round_trips_in_every_codec() {
+        let p = sample();
+        for codec in Codec::ALL {
+            let bytes = p.to_tool_payload(codec).unwrap();
+            assert_eq!(Codec::sniff(&bytes), codec);
+            let back = Payload::from_bytes(&bytes).unwrap();
+            assert_eq!(back.btfs, p.btfs, "{codec}");
+            assert_eq!(back.package, p.package.without_encoded_object());
+            assert_eq!(&back.package.object().unwrap()[..], b"\x7fELF");
+            assert!(back.package.bpf_object.is_empty(), "no base64 copy");
+            let tar = codec.decompress(&bytes, 1 << 20).unwrap();
+            let names: Vec<String> = entries(&tar).into_iter().map(|e| e.0).collect();
+            assert_eq!(
+                names,
+                [PACKAGE_JSON, crate::btf_pack::PACK_MEMBER, OBJECT_MEMBER]
+            );
+        }
+        let bytes = p.to_tool_payload(Codec::Lz4).unwrap();
+        for len in (0..bytes.len()).step_by(7) {
+            let _ = Payload::from_bytes(&bytes[..len]);
+        }
+        for i in (0..bytes.len()).step_by(3) {
+            let mut flipped = bytes.clone();
+            flipped[i] ^= 0x20;
+            let _ = Payload::from_bytes(&flipped);
+        }
+        let none = Payload::new(p.package.clone());
+        let back = Payload::from_bytes(&none.to_tool_payload(Codec::Lz4).unwrap()).unwrap();
+        assert!(back.btfs.is_empty());
     }
 
     #[test]
@@ -449,7 +517,7 @@ mod tests {
             std::io::Write::write_all(&mut gz, &tar).unwrap();
             for bytes in [tar.clone(), gz.finish().unwrap()] {
                 let p = Payload::from_bytes(&bytes).unwrap();
-                assert_eq!(p.package.object().unwrap(), b"obj");
+                assert_eq!(&p.package.object().unwrap()[..], b"obj");
                 let names: Vec<String> = p.btfs.keys().map(|k| k.to_string()).collect();
                 assert_eq!(
                     names,

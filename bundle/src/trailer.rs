@@ -5,7 +5,7 @@
 //! | 0 | 32 | `payload_sha256` |
 //! | 32 | 8 | `payload_offset` (LE) |
 //! | 40 | 8 | `payload_len` (LE) |
-//! | 48 | 4 | `format_version` (LE, `1`) |
+//! | 48 | 4 | `format_version` (LE, `2`; readers accept `1` too) |
 //! | 52 | 4 | `trailer_len` (LE, `64`) |
 //! | 56 | 8 | magic `BPFCOMPT` |
 
@@ -17,8 +17,11 @@ use sha2::{Digest, Sha256};
 pub const TRAILER_LEN: usize = 64;
 /// The trailer's last eight bytes.
 pub const MAGIC: [u8; 8] = *b"BPFCOMPT";
-/// The format version this crate writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The format version this crate writes (2: the tool layout of FORMAT.md §2).
+pub const FORMAT_VERSION: u32 = 2;
+/// The oldest format version this crate still reads (1: the package layout
+/// embedded as it is).
+pub const OLDEST_READABLE_VERSION: u32 = 1;
 
 /// Why a trailer or the payload it describes is unusable.
 #[derive(Debug, thiserror::Error)]
@@ -31,12 +34,12 @@ pub enum TrailerError {
     NoPayload,
     /// The trailer names a format version this reader does not know.
     #[error(
-        "payload format version {found} is not supported (this build reads version {supported}); use a launcher and packer from the same release"
+        "payload format version {found} is not supported (this build reads versions 1 to {supported}); use a launcher and packer from the same release"
     )]
     UnknownVersion {
         /// The version in the trailer.
         found: u32,
-        /// The version this reader supports.
+        /// The newest version this reader supports.
         supported: u32,
     },
     /// The trailer's `trailer_len` field is not 64.
@@ -121,7 +124,7 @@ impl Trailer {
         let u64_le = |b: &[u8]| u64::from_le_bytes(b.try_into().unwrap_or([0; 8]));
         let u32_le = |b: &[u8]| u32::from_le_bytes(b.try_into().unwrap_or([0; 4]));
         let format_version = u32_le(version);
-        if format_version != FORMAT_VERSION {
+        if !(OLDEST_READABLE_VERSION..=FORMAT_VERSION).contains(&format_version) {
             return Err(TrailerError::UnknownVersion {
                 found: format_version,
                 supported: FORMAT_VERSION,
@@ -368,7 +371,7 @@ mod tests {
             err,
             TrailerError::UnknownVersion {
                 found: 7,
-                supported: 1
+                supported: 2
             }
         ));
         assert!(err.to_string().contains("version 7"));

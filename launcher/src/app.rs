@@ -30,7 +30,7 @@ const RUNNER_WORDS: [&str; 6] = ["run", "help", "--help", "-h", "--version", "-V
 
 /// A package's object, decoded once: its bytes, BTF and settable globals.
 struct Program {
-    object: Vec<u8>,
+    object: std::sync::Arc<[u8]>,
     btf: Option<Btf>,
     globals: Vec<Global>,
 }

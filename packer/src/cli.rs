@@ -103,9 +103,11 @@ pub struct BuildArgs {
     #[arg(long, visible_alias = "archive", value_name = "DIR")]
     pub btfhub: Option<PathBuf>,
 
-    /// How the payload of an executable is compressed: xz (smallest), gzip
-    /// or none. The launcher reads all three.
-    #[arg(long, value_name = "CODEC", default_value_t = Codec::Xz, conflicts_with = "tar")]
+    /// How the payload of an executable is compressed: lz4 (fastest start;
+    /// the BTFs inside are LZMA-compressed in any case), xz (a few KB
+    /// smaller: the object compresses better), gzip or none. The launcher
+    /// reads all four.
+    #[arg(long, value_name = "CODEC", default_value_t = Codec::Lz4, conflicts_with = "tar")]
     pub compression: Codec,
 
     #[command(flatten)]

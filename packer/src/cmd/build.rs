@@ -74,7 +74,7 @@ pub fn run(args: BuildArgs) -> Result<()> {
 
     let (path, payload_len) = match &output {
         Output::Tool { path, launcher } => {
-            let bytes = payload.to_compressed(args.compression)?;
+            let bytes = payload.to_tool_payload(args.compression)?;
             fsutil::write_atomic(path, &trailer::append_payload(launcher, &bytes), 0o755)?;
             (path, bytes.len())
         }

@@ -48,10 +48,15 @@ pub fn run(args: InspectArgs) -> Result<()> {
     let object_size = fsutil::human_size(object.len() as u64);
     writeln!(out, "  object:   {} ({object_size})", skel.obj_name)?;
     let payload_size = fsutil::human_size(payload_bytes.len() as u64);
+    let layout = if payload.package.bpf_object.is_empty() {
+        ", tool layout: object member + BTF pack".to_owned()
+    } else {
+        String::new()
+    };
     let codec = match Codec::sniff(payload_bytes) {
         Codec::None if payload_bytes.first() == Some(&b'{') => "package.json".to_owned(),
-        Codec::None => "uncompressed tar".to_owned(),
-        codec => format!("{codec}-compressed tar"),
+        Codec::None => format!("uncompressed tar{layout}"),
+        codec => format!("{codec}-compressed tar{layout}"),
     };
     writeln!(out, "  payload:  {payload_size} ({codec})")?;
     if let Some(share) = btf_share(&payload, payload_bytes) {
@@ -103,17 +108,23 @@ pub fn run(args: InspectArgs) -> Result<()> {
     fsutil::print_stdout(&out)
 }
 
-/// How many bytes of a compressed tar payload the BTFs take: its size
-/// minus that of the same package, compressed the same way, without BTFs
-/// (`None` for other forms or when that is not smaller).
+/// How many bytes of a payload the BTFs take: its size minus that of the
+/// same package, in the same layout and compression, without BTFs (`None`
+/// for a bare package.json, an uncompressed package tar, or when that is
+/// not smaller).
 fn btf_share(payload: &Payload, bytes: &[u8]) -> Option<u64> {
     let codec = Codec::sniff(bytes);
-    if codec == Codec::None || payload.btfs.is_empty() {
+    let tool_layout = payload.package.bpf_object.is_empty();
+    if payload.btfs.is_empty() || (codec == Codec::None && !tool_layout) {
         return None;
     }
-    let without = Payload::new(payload.package.clone())
-        .to_compressed(codec)
-        .ok()?;
+    let empty = Payload::new(payload.package.clone());
+    let without = if tool_layout {
+        empty.to_tool_payload(codec)
+    } else {
+        empty.to_compressed(codec)
+    }
+    .ok()?;
     (bytes.len() as u64).checked_sub(without.len() as u64)
 }
 
