@@ -608,8 +608,8 @@ fn compression_choices_and_inspect() {
         assert_ok(&out);
         let text = String::from_utf8_lossy(&out.stdout).into_owned();
         let kind = match codec {
-            Codec::None => "(uncompressed tar)".to_owned(),
-            c => format!("({c}-compressed tar)"),
+            Codec::None => "(uncompressed tar, tool layout".to_owned(),
+            c => format!("({c}-compressed tar, tool layout"),
         };
         let kernels = format!(
             "kernels:  {} ({} unique BTFs",
@@ -624,8 +624,8 @@ fn compression_choices_and_inspect() {
         );
     }
     assert!(
-        sizes[0] < sizes[1] && sizes[1] < sizes[2],
-        "xz < gzip < none: {sizes:?}"
+        sizes[1] < sizes[2] && sizes[2] < sizes[3] && sizes[0] < sizes[3],
+        "[lz4, xz, gzip, none]: xz < gzip < none, lz4 < none: {sizes:?}"
     );
 
     let out = packer(&[
