@@ -49,7 +49,7 @@ impl Payload {
         seen.len()
     }
 
-    /// The uncompressed tar (FORMAT.md §2): `package.json` first, then the
+    /// The uncompressed tar in the package layout (FORMAT.md §2.3): `package.json` first, then the
     /// BTFs sorted by member path, byte-identical BTFs after the first one
     /// stored as hard links; mtime 0, uid/gid 0, mode 0644. The same
     /// payload always gives the same bytes. ecli reads this form.
@@ -82,7 +82,7 @@ impl Payload {
         self.to_compressed(Codec::Gzip)
     }
 
-    /// The package tar (FORMAT.md §2.1) compressed with `codec`.
+    /// The package tar (FORMAT.md §2.3) compressed with `codec`.
     pub fn to_compressed(&self, codec: Codec) -> Result<Vec<u8>, Error> {
         codec.compress(&self.to_tar()?)
     }

@@ -40,8 +40,9 @@ fn every_compression_runs() {
         host: true,
         samples: None,
     };
-    // xz, gzip, and a plain tar (`ustar` at offset 257 of the first header).
-    let cases: [(&str, &[u8]); 3] = [
+    // lz4, xz, gzip, and a plain tar (`package.json`, the first member's name).
+    let cases: [(&str, &[u8]); 4] = [
+        ("lz4", &[0x04, 0x22, 0x4d, 0x18]),
         ("xz", b"\xfd7zXZ\x00"),
         ("gzip", b"\x1f\x8b"),
         ("none", b"package.json"),
