@@ -2,7 +2,15 @@
 //   c_loader OBJECT.bpf.o BTF_FILE
 // opens OBJECT with BTF_FILE as btf_custom_path, loads it, attaches every
 // program, prints "attached" on stderr, then waits for SIGINT/SIGTERM.
-// Build: cc -O2 c_loader.c -lbpf -lelf -lz
+//   c_loader --libbpf-version
+// prints the version of the libbpf it runs with (e.g. "v1.7") on stdout, so
+// run.sh can check which libbpf a build really uses.
+// run.sh builds it twice:
+//   vendored: cc -O2 -I$OUT/include c_loader.c -static
+//                $OUT/libbpf.a $OUT/libelf.a $OUT/libz.a
+//     ($OUT: the libbpf-sys build output the launcher links, libbpf-bootstrap
+//     style: the same libbpf, statically linked)
+//   system:   cc -O2 c_loader.c -lbpf -lelf -lz   (the distribution's libbpf)
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <signal.h>
@@ -16,8 +24,13 @@ int main(int argc, char **argv)
 	sigset_t stop_signals;
 	int err, sig;
 
+	if (argc == 2 && strcmp(argv[1], "--libbpf-version") == 0) {
+		printf("%s\n", libbpf_version_string());
+		return 0;
+	}
 	if (argc != 3) {
-		fprintf(stderr, "usage: %s OBJECT.bpf.o BTF_FILE\n", argv[0]);
+		fprintf(stderr, "usage: %s OBJECT.bpf.o BTF_FILE\n"
+			"       %s --libbpf-version\n", argv[0], argv[0]);
 		return 2;
 	}
 	/* Blocked now and taken with sigwait: no window where a signal is lost. */
