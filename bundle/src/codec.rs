@@ -75,7 +75,14 @@ impl Codec {
             }
             Codec::Xz => xz_compress(data),
             Codec::Lz4 => {
-                let mut lz4 = lz4_flex::frame::FrameEncoder::new(Vec::new());
+                use lz4_flex::frame::{BlockMode, BlockSize, FrameEncoder, FrameInfo};
+                // Independent 4 MiB blocks and the content size in the
+                // header: what `lz4_one_pass` decodes without a window.
+                let info = FrameInfo::new()
+                    .content_size(Some(data.len() as u64))
+                    .block_size(BlockSize::Max4MB)
+                    .block_mode(BlockMode::Independent);
+                let mut lz4 = FrameEncoder::with_frame_info(info, Vec::new());
                 std::io::Write::write_all(&mut lz4, data).map_err(Error::TarWrite)?;
                 lz4.finish()
                     .map_err(|e| Error::TarWrite(std::io::Error::other(e)))
@@ -86,6 +93,11 @@ impl Codec {
     /// Decompresses `data` (which must be in this codec), refusing output
     /// larger than `limit` bytes.
     pub fn decompress(self, data: &[u8], limit: u64) -> Result<Vec<u8>, Error> {
+        if self == Codec::Lz4 {
+            if let Some(decoded) = lz4_one_pass(data, limit) {
+                return decoded;
+            }
+        }
         let (what, reader): (&'static str, Box<dyn Read + '_>) = match self {
             Codec::None => return Ok(data.to_vec()),
             Codec::Gzip => ("gzip stream", Box::new(GzDecoder::new(data))),
@@ -111,6 +123,91 @@ impl Codec {
         }
         Ok(out)
     }
+}
+
+/// The frame descriptor flags `compress` writes: version 01, independent
+/// blocks, no block checksums, content size present, no content checksum,
+/// no dictionary id.
+const LZ4_FLG_ONE_PASS: u8 = 0x68;
+/// Magic, FLG, BD, the 8-byte content size and the header checksum.
+const LZ4_ONE_PASS_HEADER: usize = 4 + 2 + 8 + 1;
+
+/// Decodes an LZ4 frame of the form `compress` writes straight into a
+/// buffer of the declared content size (`lz4_flex`'s streaming decoder
+/// zero-fills a 12 MiB window first, which costs a packed tool more than
+/// the rest of reading its payload). `None` for any other frame form, which
+/// the streaming decoder then reads. The header checksum is not verified:
+/// a packed tool's payload is covered by its SHA-256, and every block is
+/// bounds-checked and must fill the declared size exactly.
+fn lz4_one_pass(data: &[u8], limit: u64) -> Option<Result<Vec<u8>, Error>> {
+    if data.get(4) != Some(&LZ4_FLG_ONE_PASS) {
+        return None;
+    }
+    let invalid = |msg: String| Error::PayloadFormat {
+        what: "lz4 frame",
+        source: std::io::Error::new(std::io::ErrorKind::InvalidData, msg),
+    };
+    let Some(size) = data.get(6..14) else {
+        return Some(Err(invalid("the frame header is truncated".into())));
+    };
+    let size = u64::from_le_bytes([
+        size[0], size[1], size[2], size[3], size[4], size[5], size[6], size[7],
+    ]);
+    if size > limit {
+        return Some(Err(Error::PayloadTooLarge {
+            what: "after decompression".into(),
+            limit,
+        }));
+    }
+    let mut out = vec![0u8; usize::try_from(size).ok()?];
+    let (mut at, mut filled) = (LZ4_ONE_PASS_HEADER, 0usize);
+    loop {
+        let Some(word) = data.get(at..at + 4) else {
+            return Some(Err(invalid(format!(
+                "the frame ends at byte {at}, inside a block header"
+            ))));
+        };
+        let word = u32::from_le_bytes([word[0], word[1], word[2], word[3]]);
+        at += 4;
+        if word == 0 {
+            break;
+        }
+        let (len, stored) = ((word & 0x7fff_ffff) as usize, word & 0x8000_0000 != 0);
+        let Some(block) = data.get(at..at.saturating_add(len)) else {
+            return Some(Err(invalid(format!(
+                "a {len}-byte block at byte {at} runs past the end"
+            ))));
+        };
+        at += len;
+        let target = &mut out[filled..];
+        let written = if stored {
+            match target.get_mut(..len) {
+                Some(dst) => {
+                    dst.copy_from_slice(block);
+                    len
+                }
+                None => {
+                    return Some(Err(invalid(
+                        "a stored block overruns the content size".into(),
+                    )))
+                }
+            }
+        } else {
+            match lz4_flex::block::decompress_into(block, target) {
+                Ok(n) => n,
+                Err(e) => return Some(Err(invalid(format!("block at byte {}: {e}", at - len)))),
+            }
+        };
+        filled += written;
+    }
+    if filled != out.len() || at != data.len() {
+        return Some(Err(invalid(format!(
+            "{filled} bytes decoded of a declared {}, {} bytes after the end mark",
+            out.len(),
+            data.len().saturating_sub(at)
+        ))));
+    }
+    Some(Ok(out))
 }
 
 /// xz with preset 6 and a dictionary just large enough for `data`
@@ -172,6 +269,35 @@ mod tests {
             .parse::<Codec>()
             .unwrap_err()
             .contains("lz4, xz, gzip or none"));
+    }
+
+    #[test]
+    fn lz4_frames_decode_in_one_pass_and_streaming_alike() {
+        let data: Vec<u8> = (0..40_000u32)
+            .flat_map(|i| (i % 7919).to_le_bytes())
+            .collect();
+        let ours = Codec::Lz4.compress(&data).unwrap();
+        assert_eq!(ours[4], LZ4_FLG_ONE_PASS);
+        assert_eq!(lz4_one_pass(&ours, 1 << 30).unwrap().unwrap(), data);
+        // A frame of another form (linked blocks, no size) takes the streaming path.
+        let mut other = lz4_flex::frame::FrameEncoder::new(Vec::new());
+        std::io::Write::write_all(&mut other, &data).unwrap();
+        let other = other.finish().unwrap();
+        assert!(lz4_one_pass(&other, 1 << 30).is_none());
+        assert_eq!(Codec::Lz4.decompress(&other, 1 << 30).unwrap(), data);
+        // Damage never panics and is an error.
+        for len in (5..ours.len()).step_by(97) {
+            assert!(Codec::Lz4.decompress(&ours[..len], 1 << 30).is_err());
+        }
+        for i in (0..ours.len()).step_by(13) {
+            let mut bad = ours.clone();
+            bad[i] ^= 0x41;
+            let _ = Codec::Lz4.decompress(&bad, 1 << 30);
+        }
+        assert!(matches!(
+            Codec::Lz4.decompress(&ours, 1000),
+            Err(Error::PayloadTooLarge { .. })
+        ));
     }
 
     #[test]

@@ -3,7 +3,6 @@
 
 use std::{
     collections::{BTreeMap, HashMap},
-    io::Read,
     sync::Arc,
 };
 
@@ -219,7 +218,7 @@ fn read_tar(bytes: &[u8]) -> Result<Payload, Error> {
     let (mut object, mut pack) = (None, None);
 
     for entry in archive.entries().map_err(tar_error)? {
-        let mut entry = entry.map_err(tar_error)?;
+        let entry = entry.map_err(tar_error)?;
         let raw_name = String::from_utf8_lossy(&entry.path_bytes()).into_owned();
         let Some(name) = normalise_member_name(&raw_name)? else {
             continue;
@@ -233,8 +232,20 @@ fn read_tar(bytes: &[u8]) -> Result<Payload, Error> {
                         limit: MAX_MEMBER_SIZE,
                     });
                 }
-                let mut data = Vec::new();
-                entry.read_to_end(&mut data).map_err(tar_error)?;
+                // The member's bytes are a slice of the archive in memory:
+                // one exact-size copy, no reader in between.
+                let start = usize::try_from(entry.raw_file_position()).unwrap_or(usize::MAX);
+                let data = start
+                    .checked_add(size as usize)
+                    .and_then(|end| bytes.get(start..end))
+                    .ok_or_else(|| {
+                        tar_error(std::io::Error::new(
+                            std::io::ErrorKind::UnexpectedEof,
+                            format!(
+                                "member '{name}' ({size} bytes) runs past the end of the archive"
+                            ),
+                        ))
+                    })?;
                 Arc::from(data)
             }
             EntryType::Link => {

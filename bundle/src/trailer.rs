@@ -255,7 +255,9 @@ pub fn read_payload_from<R: Read + Seek>(file: &mut R) -> Result<Option<Vec<u8>>
     };
     trailer.check_layout(file_len)?;
     file.seek(SeekFrom::Start(trailer.payload_offset))?;
-    let mut payload = Vec::new();
+    // check_layout bounds the length by the file's size: one allocation of
+    // the exact size, filled by one read.
+    let mut payload = Vec::with_capacity(usize::try_from(trailer.payload_len).unwrap_or(0));
     file.take(trailer.payload_len).read_to_end(&mut payload)?;
     if payload.len() as u64 != trailer.payload_len {
         return Err(TrailerError::Truncated {
