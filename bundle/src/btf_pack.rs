@@ -28,6 +28,10 @@ const MAGIC_LINE: &str = "bpf-compatible btf pack 1";
 const MAX_ENTRIES: usize = 1 << 20;
 /// The longest index line a reader accepts.
 const MAX_LINE: u64 = 4096;
+/// Packs whose uncompressed form is at most this long are stored as they
+/// are: starting an LZMA decoder costs a launch more time (tens of
+/// microseconds) than these few bytes cost the file.
+const PLAIN_MAX: usize = 4096;
 /// Memory limit of the LZMA decoder (the dictionary is sized to the data).
 const DECODER_MEMLIMIT: u64 = 256 << 20;
 
@@ -97,6 +101,9 @@ pub fn write(btfs: &BTreeMap<KernelId, Arc<[u8]>>) -> Result<Vec<u8>, Error> {
     for (bytes, _) in &stored {
         plain.extend_from_slice(bytes);
     }
+    if plain.len() <= PLAIN_MAX {
+        return Ok(plain);
+    }
     lzma_compress(&plain)
 }
 
@@ -108,6 +115,14 @@ pub fn read(pack: &[u8]) -> Result<BTreeMap<KernelId, Arc<[u8]>>, Error> {
     let mut blobs = Vec::with_capacity(index.blobs.len());
     for (i, &(len, encoding)) in index.blobs.iter().enumerate() {
         blobs.push(decode_blob(read_exact(&mut reader, len)?, encoding, i)?);
+    }
+    // The stream must end right after the last blob (for LZMA this also
+    // checks the end marker, so a truncated pack is an error).
+    let mut extra = [0u8; 1];
+    match reader.read(&mut extra) {
+        Ok(0) => {}
+        Ok(_) => return Err(bad("data after the last blob".into())),
+        Err(e) => return Err(io(e)),
     }
     Ok(index
         .kernels
@@ -206,11 +221,16 @@ fn line(reader: &mut impl BufRead) -> Result<String, Error> {
     String::from_utf8(bytes).map_err(|_| bad("the index is not UTF-8".into()))
 }
 
-fn decoder(pack: &[u8]) -> Result<BufReader<impl Read + '_>, Error> {
+/// The pack's uncompressed stream: the bytes themselves when they start
+/// with the magic line (a small pack stored plain), else LZMA-decoded.
+fn decoder(pack: &[u8]) -> Result<Box<dyn BufRead + '_>, Error> {
+    if pack.starts_with(MAGIC_LINE.as_bytes()) {
+        return Ok(Box::new(pack));
+    }
     let stream = Stream::new_lzma_decoder(DECODER_MEMLIMIT)
         .map_err(|e| bad(format!("LZMA decoder: {e}")))?;
-    Ok(BufReader::new(liblzma::read::XzDecoder::new_stream(
-        pack, stream,
+    Ok(Box::new(BufReader::new(
+        liblzma::read::XzDecoder::new_stream(pack, stream),
     )))
 }
 
@@ -282,7 +302,10 @@ mod tests {
     fn round_trips_with_shared_blobs() {
         let btfs = sample();
         let pack = write(&btfs).unwrap();
-        assert_eq!(&pack[..1], &[0], "LZMA-alone properties: lc=0 lp=0 pb=0");
+        assert!(
+            pack.starts_with(MAGIC_LINE.as_bytes()),
+            "a small pack is stored plain"
+        );
         let index = read_index_from(&mut decoder(&pack).unwrap()).unwrap();
         assert_eq!(index.blobs.len(), 3);
         assert_eq!(index.blobs[0].1, Encoding::Raw);
@@ -298,6 +321,24 @@ mod tests {
         assert_eq!(index.kernels[&kernel("5.4.0-9-generic")], 1);
         assert_eq!(index.kernels[&kernel("5.8.0-1-generic")], 2);
         assert_eq!(write(&btfs).unwrap(), pack, "deterministic");
+    }
+
+    #[test]
+    fn large_packs_are_lzma_compressed() {
+        let btfs: BTreeMap<KernelId, Arc<[u8]>> = (0..200u32)
+            .map(|i| {
+                (
+                    kernel(&format!("5.4.0-{i}-generic")),
+                    btf_with_offset(64 + i * 8),
+                )
+            })
+            .collect();
+        let pack = write(&btfs).unwrap();
+        assert_eq!(&pack[..1], &[0], "LZMA-alone properties: lc=0 lp=0 pb=0");
+        assert_eq!(read(&pack).unwrap(), btfs);
+        for len in (0..pack.len()).step_by(11) {
+            assert!(read(&pack[..len]).is_err());
+        }
     }
 
     #[test]
