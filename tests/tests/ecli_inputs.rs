@@ -260,7 +260,11 @@ fn broken_packages_exit_5_with_a_reason() {
         ("base64.json", bad_base64, "base64"),
         ("zlib.json", bad_zlib, "zlib"),
         ("size.json", bad_size, "bpf_object_size"),
-        ("no-object.json", no_object, "package.json has no bpf_object"),
+        (
+            "no-object.json",
+            no_object,
+            "package.json has no bpf_object",
+        ),
         ("no-skel.json", no_skel, "missing field `bpf_skel`"),
         (
             "export.json",
