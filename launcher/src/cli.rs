@@ -76,7 +76,7 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
 pub enum PackageFormat {
     /// ecc's package.json
     Json,
-    /// A tar, plain, gzip or xz (package.json + btfhub-archive/)
+    /// A tar, plain, lz4, gzip or xz (package.json + btfhub-archive/, or a packed tool's payload)
     Tar,
 }
 
@@ -95,7 +95,7 @@ Two ways to use it:
     A packed tool takes the options of `launcher run` directly:
     mytool [--json] [--check] [--btf FILE] [-v] [PROGRAM OPTIONS]
   * Runner: `launcher run PKG [OPTIONS] [PROGRAM OPTIONS]` runs an ecc/eunomia
-    package.json, or a tar (plain, gzip or xz; ecc -b, bpf-compatible btfgen or
+    package.json, or a tar (plain, lz4, gzip or xz; ecc -b, bpf-compatible btfgen or
     packer --tar) with package.json and
     btfhub-archive/<ID>/<VERSION_ID>/<ARCH>/<RELEASE>.btf; PKG `-` reads stdin.
 
@@ -129,7 +129,7 @@ pub struct RunnerCli {
 /// Subcommands of the plain launcher.
 #[derive(Subcommand, Debug)]
 pub enum RunnerCommand {
-    /// Run a package: ecc's package.json, or a tar (plain, gzip or xz) with package.json and btfhub-archive/
+    /// Run a package: ecc's package.json, or a tar (plain, lz4, gzip or xz) with package.json and btfhub-archive/
     #[command(after_help = EXIT_CODES, disable_help_flag = true)]
     Run {
         /// The package file, or `-` for standard input
