@@ -83,14 +83,8 @@ impl PartialEq for RawObject {
 impl Package {
     /// A package for `object` (compressed with zlib, encoded with base64).
     pub fn new(object: &[u8], meta: Meta) -> Package {
-        let mut encoder = ZlibEncoder::new(Vec::new(), Compression::default());
-        // Writing into a Vec cannot fail.
-        let compressed = match encoder.write_all(object).and_then(|()| encoder.finish()) {
-            Ok(bytes) => bytes,
-            Err(e) => unreachable!("zlib into memory failed: {e}"),
-        };
         Package {
-            bpf_object: STANDARD.encode(compressed),
+            bpf_object: encode_object(object),
             bpf_object_size: object.len() as u64,
             meta,
             bpf_compatible: None,
@@ -106,6 +100,17 @@ impl Package {
             bpf_object: String::new(),
             ..self.clone()
         }
+    }
+
+    /// This package with `bpf_object` filled in from the object (the form
+    /// of the package layout, which ecli reads), e.g. for a package read
+    /// from a packed tool.
+    pub fn with_encoded_object(&self) -> Result<Package, Error> {
+        let object = self.object()?;
+        Ok(Package {
+            bpf_object: encode_object(&object),
+            ..self.clone()
+        })
     }
 
     /// Attaches the object read from the payload's object member; it must
@@ -168,6 +173,16 @@ impl Package {
             });
         }
         Ok(Arc::from(object))
+    }
+}
+
+/// Standard base64 of the zlib-compressed object: `bpf_object`.
+fn encode_object(object: &[u8]) -> String {
+    let mut encoder = ZlibEncoder::new(Vec::new(), Compression::default());
+    // Writing into a Vec cannot fail.
+    match encoder.write_all(object).and_then(|()| encoder.finish()) {
+        Ok(compressed) => STANDARD.encode(compressed),
+        Err(e) => unreachable!("zlib into memory failed: {e}"),
     }
 }
 
@@ -506,6 +521,9 @@ mod tests {
         ));
         back.set_raw_object(Arc::from(&b"\x7fELF raw"[..])).unwrap();
         assert_eq!(&back.object().unwrap()[..], b"\x7fELF raw");
+        let ecc = Package::from_json(&back.with_encoded_object().unwrap().to_json()).unwrap();
+        assert_eq!(ecc, pkg);
+        assert_eq!(&ecc.object().unwrap()[..], b"\x7fELF raw");
     }
 
     #[test]

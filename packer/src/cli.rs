@@ -30,9 +30,9 @@ pub enum Command {
     /// Minimise every kernel of a btfhub-archive directory for the given
     /// objects, keeping the directory layout (like bpf-compatible's btfgen).
     Btfgen(BtfgenArgs),
-    /// Show what a packed tool or a package (tar, tar.xz, tar.gz,
+    /// Show what a packed tool or a package (tar, tar.lz4, tar.xz, tar.gz,
     /// package.json) contains: kernels covered per distribution, unique
-    /// BTFs, payload size.
+    /// BTFs, payload size; --tar also writes it out as an ecli package.
     Inspect(InspectArgs),
     /// Download the selected kernels of btfhub-archive into the cache (a
     /// sparse, blob-less git clone: only the selected directories are
@@ -55,7 +55,7 @@ pub struct CacheArgs {
     pub keep_going: bool,
 
     /// Neither read nor write the build cache ($XDG_CACHE_HOME/bpf-compatible/build,
-    /// bounded by BPF_COMPATIBLE_CACHE_MAX, default 2G).
+    /// bounded by BPF_COMPATIBLE_CACHE_MAX, default 4G).
     #[arg(long)]
     pub no_cache: bool,
 }
@@ -173,8 +173,15 @@ pub struct BtfgenArgs {
 /// `packer inspect`.
 #[derive(Debug, Args)]
 pub struct InspectArgs {
-    /// A packed tool, a package tar (xz, gzip or not) or a package.json.
+    /// A packed tool, a package tar (lz4, xz, gzip or not) or a package.json.
     pub file: PathBuf,
+
+    /// Also write its package in the ecc layout to PKG.tar: package.json
+    /// with bpf_object, and every kernel's BTF as
+    /// btfhub-archive/<ID>/<VERSION_ID>/<ARCH>/<RELEASE>.btf (identical BTFs
+    /// as hard links), for ecli, `launcher run` or other loaders.
+    #[arg(long, value_name = "PKG.tar")]
+    pub tar: Option<PathBuf>,
 }
 
 /// `packer fetch`.

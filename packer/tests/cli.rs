@@ -292,6 +292,31 @@ fn build_tool_appends_payload_to_launcher() {
     let out = packer(&["inspect", str_path(&tool)]);
     assert_ok(&out);
     assert!(String::from_utf8_lossy(&out.stdout).contains("packed tool"));
+
+    // The tool's package, written out in the ecc layout: every kernel as a
+    // btfhub-archive/ member, the object back in package.json.
+    let tar = dir.path().join("mytool.tar");
+    assert_ok(&packer(&[
+        "inspect",
+        str_path(&tool),
+        "--tar",
+        str_path(&tar),
+    ]));
+    let tar_bytes = fs::read(&tar).unwrap();
+    let names: Vec<String> = tar::Archive::new(&tar_bytes[..])
+        .entries()
+        .unwrap()
+        .map(|e| e.unwrap().path().unwrap().display().to_string())
+        .collect();
+    assert_eq!(names.len(), 5, "{names:?}");
+    assert!(names.contains(&"btfhub-archive/debian/10/x86_64/4.19.0-17-amd64.btf".to_string()));
+    let unpacked = Payload::from_bytes(&tar_bytes).unwrap();
+    assert_eq!(unpacked.btfs, payload.btfs);
+    assert!(!unpacked.package.bpf_object.is_empty());
+    assert_eq!(
+        unpacked.package.object().unwrap().to_vec(),
+        fs::read(&obj).unwrap()
+    );
 }
 
 #[test]

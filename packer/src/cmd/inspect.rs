@@ -105,6 +105,17 @@ pub fn run(args: InspectArgs) -> Result<()> {
             names.join(" ")
         )?;
     }
+    if let Some(tar) = &args.tar {
+        let package = Payload {
+            package: payload
+                .package
+                .with_encoded_object()
+                .with_context(context)?,
+            btfs: payload.btfs.clone(),
+        };
+        fsutil::write_atomic(tar, &package.to_tar()?, 0o644)?;
+        writeln!(out, "wrote the package (ecc layout) to {}", tar.display())?;
+    }
     fsutil::print_stdout(&out)
 }
 
