@@ -48,6 +48,7 @@ mod minimize;
 mod object;
 mod parse;
 mod raw;
+mod section_vars;
 mod strings;
 mod types;
 mod write;
@@ -64,6 +65,7 @@ pub use crate::kernel_image::{extract_vmlinux, is_bzimage};
 pub use crate::kind::Kind;
 pub use crate::minimize::{minimize, Minimizer};
 pub use crate::object::BpfObject;
+pub use crate::section_vars::{section_vars, SectionVar};
 pub use crate::strings::StringsBuilder;
 pub use crate::types::{
     DatasecVar, DatasecVars, EnumValue, EnumValues, Member, Members, Param, Params, Type,

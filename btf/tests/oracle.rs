@@ -730,3 +730,45 @@ fn the_oracle_detects_differences() {
     );
     env::cleanup(&dir);
 }
+
+/// `section_vars` of the writesize example: every `.rodata` global with the offset the
+/// symbol table gives, its size and its initial bytes, as libbpf would lay them out.
+#[test]
+fn section_vars_of_an_example() {
+    let path = env::examples_dir().join("writesize.bpf.o");
+    let Ok(elf) = std::fs::read(&path) else {
+        eprintln!(
+            "notice: {} not built (make examples); skipped",
+            path.display()
+        );
+        return;
+    };
+    let btf = btf::Btf::from_elf(&elf).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let vars = btf::section_vars(&elf, &btf).unwrap_or_else(|e| panic!("section_vars: {e}"));
+    let rodata: Vec<&btf::SectionVar> = vars.iter().filter(|v| v.section == ".rodata").collect();
+    let find = |name: &str| {
+        rodata
+            .iter()
+            .find(|v| v.name == name)
+            .unwrap_or_else(|| panic!("no .rodata variable {name} in {rodata:?}"))
+    };
+    let (pid, skip, comm) = (find("target_pid"), find("skip_stdio"), find("target_comm"));
+    assert_eq!((pid.size, pid.initial.as_slice()), (4, &[0u8; 4][..]));
+    assert_eq!(
+        (skip.size, skip.initial.as_slice()),
+        (1, &[1u8][..]),
+        "skip_stdio = true"
+    );
+    assert_eq!(comm.size, 16);
+    assert_eq!(btf.unqualified_c_type_name(comm.type_id), "char[16]");
+    // Offsets come from the symbol table: distinct, in bounds, non-overlapping.
+    let mut spans: Vec<(u64, u64)> = rodata
+        .iter()
+        .map(|v| (v.offset, v.offset + v.size))
+        .collect();
+    spans.sort();
+    assert!(spans.windows(2).all(|w| w[0].1 <= w[1].0), "{spans:?}");
+    assert!(rodata.iter().all(|v| !v.is_static));
+    // The map definitions of `.maps` are there too, without initial values to speak of.
+    assert!(vars.iter().any(|v| v.section == ".maps"));
+}

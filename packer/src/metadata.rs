@@ -17,8 +17,6 @@ const MAP_TYPE_PERF_EVENT_ARRAY: u32 = 4;
 const MAP_TYPE_RINGBUF: u32 = 27;
 /// `BPF_OBJ_NAME_LEN`, including the terminating NUL.
 const BPF_OBJ_NAME_LEN: usize = 16;
-/// `BTF_VAR_STATIC`.
-const VAR_STATIC: u32 = 0;
 
 /// libbpf's object name for an object file: the file name up to its first
 /// `.`, plus `_bpf` (`execsnoop.bpf.o` → `execsnoop_bpf`).
@@ -112,38 +110,20 @@ fn btf_maps(btf: &Btf) -> Vec<BtfMap> {
         .collect()
 }
 
-/// Offsets of the named objects of section `index` (clang leaves the DATASEC
-/// offsets at 0; libbpf takes them from the symbol table too).
-fn symbol_offsets(file: &object::File<'_>, index: usize) -> std::collections::HashMap<String, u64> {
-    file.symbols()
-        .filter(|s| s.section_index().is_some_and(|i| i.0 == index))
-        .filter_map(|s| Some((s.name().ok()?.to_owned(), s.address())))
-        .collect()
-}
-
-fn data_section(
-    btf: &Btf,
-    section: &str,
-    offsets: &std::collections::HashMap<String, u64>,
-) -> Option<DataSection> {
-    let Some(Type::Datasec { vars, .. }) = datasec(btf, section) else {
+/// The skeleton's variables of `section`: its non-static variables.
+fn data_section(vars: &[btf::SectionVar], btf: &Btf, section: &str) -> Option<DataSection> {
+    let Some(Type::Datasec { .. }) = datasec(btf, section) else {
         return None;
     };
     let variables = vars
         .iter()
-        .filter_map(|v| match btf.type_by_id(v.type_id) {
-            Some(Type::Var {
-                name,
-                type_id,
-                linkage,
-            }) if linkage != VAR_STATIC => Some(Variable {
-                name: name.to_owned(),
-                ty: btf.unqualified_c_type_name(type_id),
-                size: Some(u64::from(v.size)),
-                offset: Some(offsets.get(name).copied().unwrap_or(u64::from(v.offset))),
-                extra: Map::new(),
-            }),
-            _ => None,
+        .filter(|v| v.section == section && !v.is_static)
+        .map(|v| Variable {
+            name: v.name.clone(),
+            ty: btf.unqualified_c_type_name(v.type_id),
+            size: Some(v.size),
+            offset: Some(v.offset),
+            extra: Map::new(),
         })
         .collect();
     Some(DataSection {
@@ -250,6 +230,7 @@ pub fn add_source_docs(meta: &mut Meta, source: Option<&Path>, object: &Path) ->
 pub fn build(path: &Path, elf: &[u8], btf: &Btf, event_type: Option<&str>) -> Result<Meta> {
     let file =
         object::File::parse(elf).with_context(|| format!("{}: not an ELF file", path.display()))?;
+    let vars = btf::section_vars(elf, btf).with_context(|| format!("{}", path.display()))?;
     let obj_name = obj_name(path);
     let mut meta = Meta::new(obj_name.clone());
     let skel = &mut meta.bpf_skel;
@@ -276,9 +257,9 @@ pub fn build(path: &Path, elf: &[u8], btf: &Btf, event_type: Option<&str>) -> Re
         matches!(datasec(btf, ".kconfig"), Some(Type::Datasec { vars, .. }) if !vars.is_empty());
     let internal = sections
         .iter()
-        .map(|(i, n)| (*i, n.as_str()))
-        .chain(has_kconfig.then_some((usize::MAX, ".kconfig")));
-    for (index, section) in internal {
+        .map(|(_, n)| n.as_str())
+        .chain(has_kconfig.then_some(".kconfig"));
+    for section in internal {
         skel.maps.push(MapMeta {
             name: internal_map_name(&obj_name, section),
             ident: ident(section),
@@ -287,7 +268,7 @@ pub fn build(path: &Path, elf: &[u8], btf: &Btf, event_type: Option<&str>) -> Re
             extra: Map::new(),
         });
         if section != ".kconfig" {
-            if let Some(ds) = data_section(btf, section, &symbol_offsets(&file, index)) {
+            if let Some(ds) = data_section(&vars, btf, section) {
                 skel.data_sections.push(ds);
             }
         }
