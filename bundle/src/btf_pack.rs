@@ -55,6 +55,7 @@ impl Encoding {
 
 /// The decoded index of a pack: which blob each kernel uses, and the blobs'
 /// stored lengths.
+#[derive(Debug, Clone)]
 struct PackIndex {
     kernels: BTreeMap<KernelId, usize>,
     blobs: Vec<(u64, Encoding)>,
@@ -107,8 +108,58 @@ pub fn write(btfs: &BTreeMap<KernelId, Arc<[u8]>>) -> Result<Vec<u8>, Error> {
     lzma_compress(&plain)
 }
 
-/// Every kernel's BTF, decoding the whole stream once; identical BTFs share
-/// one allocation.
+/// A pack whose index has been read: the kernels are known, their BTFs are
+/// decoded when asked for, so a tool that runs on native BTF never decodes
+/// its pack, and one that needs a BTF decodes the stream only up to it.
+#[derive(Debug, Clone)]
+pub struct Pack {
+    bytes: Arc<[u8]>,
+    index: PackIndex,
+}
+
+impl Pack {
+    /// Reads the index at the start of `bytes` (the pack member).
+    pub fn open(bytes: Arc<[u8]>) -> Result<Pack, Error> {
+        let index = read_index_from(&mut decoder(&bytes)?)?;
+        Ok(Pack { bytes, index })
+    }
+
+    /// The kernels the pack covers, sorted.
+    pub fn kernels(&self) -> impl Iterator<Item = &KernelId> + '_ {
+        self.index.kernels.keys()
+    }
+
+    /// The number of distinct BTFs stored.
+    pub fn blob_count(&self) -> usize {
+        self.index.blobs.len()
+    }
+
+    /// The BTF of `kernel` (`None` when the pack does not cover it),
+    /// decoding the stream only up to the end of its blob.
+    pub fn get(&self, kernel: &KernelId) -> Result<Option<Arc<[u8]>>, Error> {
+        let Some(&blob) = self.index.kernels.get(kernel) else {
+            return Ok(None);
+        };
+        let mut reader = decoder(&self.bytes)?;
+        read_index_from(&mut reader)?;
+        let skip: u64 = self.index.blobs.iter().take(blob).map(|b| b.0).sum();
+        let copied =
+            std::io::copy(&mut (&mut reader).take(skip), &mut std::io::sink()).map_err(io)?;
+        if copied != skip {
+            return Err(bad(format!("the stream ends before blob {blob}")));
+        }
+        let (len, encoding) = self.index.blobs[blob];
+        decode_blob(read_exact(&mut reader, len)?, encoding, blob).map(Some)
+    }
+
+    /// Every kernel's BTF: [`read`].
+    pub fn read_all(&self) -> Result<BTreeMap<KernelId, Arc<[u8]>>, Error> {
+        read(&self.bytes)
+    }
+}
+
+/// Every kernel's BTF, decoding the whole stream once and checking that it
+/// ends right after the last blob; identical BTFs share one allocation.
 pub fn read(pack: &[u8]) -> Result<BTreeMap<KernelId, Arc<[u8]>>, Error> {
     let mut reader = decoder(pack)?;
     let index = read_index_from(&mut reader)?;
@@ -313,6 +364,16 @@ mod tests {
         assert_eq!(index.kernels.len(), 4);
         let back = read(&pack).unwrap();
         assert_eq!(back, btfs);
+        let lazy = Pack::open(Arc::from(pack.clone())).unwrap();
+        assert_eq!(
+            lazy.kernels().collect::<Vec<_>>(),
+            btfs.keys().collect::<Vec<_>>()
+        );
+        assert_eq!(lazy.blob_count(), 3);
+        for (kernel, btf) in &btfs {
+            assert_eq!(lazy.get(kernel).unwrap().as_ref(), Some(btf), "{kernel}");
+        }
+        assert_eq!(lazy.get(&kernel("9.9.9-none")).unwrap(), None);
         assert!(Arc::ptr_eq(
             &back[&kernel("5.4.0-9-generic")],
             &back[&kernel("5.4.0-10-generic")]
@@ -336,6 +397,13 @@ mod tests {
         let pack = write(&btfs).unwrap();
         assert_eq!(&pack[..1], &[0], "LZMA-alone properties: lc=0 lp=0 pb=0");
         assert_eq!(read(&pack).unwrap(), btfs);
+        let lazy = Pack::open(Arc::from(pack.clone())).unwrap();
+        for kernel in [kernel("5.4.0-0-generic"), kernel("5.4.0-199-generic")] {
+            assert_eq!(lazy.get(&kernel).unwrap().as_ref(), btfs.get(&kernel));
+        }
+        let cut = Pack::open(Arc::from(&pack[..pack.len() / 2]))
+            .and_then(|p| p.get(&kernel("5.4.0-199-generic")));
+        assert!(cut.is_err());
         for len in (0..pack.len()).step_by(11) {
             assert!(read(&pack[..len]).is_err());
         }

@@ -9,7 +9,7 @@
 //!   packed tool (FORMAT.md §1.1);
 //! - [`package`]: the ecc-compatible `package.json` model (FORMAT.md §3);
 //! - [`payload`]: the payload tar with `package.json` and per-kernel BTFs
-//!   (FORMAT.md §2, §5);
+//!   (FORMAT.md §2, §5), the latter as [`kernel_btfs::KernelBtfs`];
 //! - [`btf_pack`]: the BTF pack of a packed tool, every kernel's BTF in
 //!   one LZMA stream (FORMAT.md §2.2);
 //! - [`codec`]: the payload's compression (lz4, xz, gzip or none),
@@ -28,7 +28,7 @@
 //! let package = Package::new(b"\x7fELF...", Meta::new("demo_bpf"));
 //! let mut btfs = BTreeMap::new();
 //! btfs.insert(KernelId::new("ubuntu", "20.04", "x86_64", "5.4.0-26-generic"), Arc::from(&b"btf"[..]));
-//! let payload = Payload { package, btfs };
+//! let payload = Payload { package, btfs: btfs.into() };
 //! let tool = trailer::append_payload(b"launcher", &payload.to_tar_gz()?);
 //! let back = Payload::from_bytes(&trailer::read_payload(&tool)?.expect("a payload"))?;
 //! assert_eq!(back.btfs.len(), 1);
@@ -42,6 +42,7 @@ pub mod btfhub;
 pub mod codec;
 mod error;
 pub mod identity;
+pub mod kernel_btfs;
 pub mod package;
 pub mod payload;
 pub mod select;

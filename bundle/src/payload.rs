@@ -8,7 +8,7 @@ use std::{
 
 use tar::{Archive, EntryType, Header};
 
-use crate::{codec::Codec, identity::KernelId, package::Package, Error};
+use crate::{codec::Codec, identity::KernelId, kernel_btfs::KernelBtfs, package::Package, Error};
 
 /// Name of the package member.
 pub const PACKAGE_JSON: &str = "package.json";
@@ -25,8 +25,8 @@ pub struct Payload {
     /// `package.json`.
     pub package: Package,
     /// Minimised BTF per kernel; identical BTFs share one allocation after
-    /// reading.
-    pub btfs: BTreeMap<KernelId, Arc<[u8]>>,
+    /// reading; a BTF pack is decoded only as far as what is asked for.
+    pub btfs: KernelBtfs,
 }
 
 impl Payload {
@@ -34,18 +34,14 @@ impl Payload {
     pub fn new(package: Package) -> Payload {
         Payload {
             package,
-            btfs: BTreeMap::new(),
+            btfs: KernelBtfs::new(),
         }
     }
 
     /// The number of distinct BTF blobs (what the tar stores as regular
-    /// files).
+    /// files, or the pack as blobs).
     pub fn unique_btf_count(&self) -> usize {
-        let mut seen: HashMap<&[u8], ()> = HashMap::new();
-        for btf in self.btfs.values() {
-            seen.insert(btf, ());
-        }
-        seen.len()
+        self.btfs.unique_count()
     }
 
     /// The uncompressed tar in the package layout (FORMAT.md §2.3): `package.json` first, then the
@@ -56,8 +52,8 @@ impl Payload {
         let mut builder = tar::Builder::new(Vec::new());
         append_file(&mut builder, PACKAGE_JSON, &self.package.to_json())?;
 
-        let mut members: Vec<(String, &Arc<[u8]>)> = self
-            .btfs
+        let btfs = self.btfs.load_all()?;
+        let mut members: Vec<(String, &Arc<[u8]>)> = btfs
             .iter()
             .map(|(kernel, btf)| (kernel.archive_path(), btf))
             .collect();
@@ -96,7 +92,7 @@ impl Payload {
         // The pack before the (large) object: its tar header then compresses
         // against package.json's, within LZ4's 64 KiB window.
         if !self.btfs.is_empty() {
-            let pack = crate::btf_pack::write(&self.btfs)?;
+            let pack = crate::btf_pack::write(&self.btfs.load_all()?)?;
             append_file(&mut builder, crate::btf_pack::PACK_MEMBER, &pack)?;
         }
         append_file(&mut builder, OBJECT_MEMBER, &self.package.object()?)?;
@@ -308,9 +304,16 @@ fn read_tar(bytes: &[u8]) -> Result<Payload, Error> {
                 kernel.archive_path()
             )));
         }
-        btfs = crate::btf_pack::read(&pack)?;
+        let pack = crate::btf_pack::Pack::open(pack)?;
+        return Ok(Payload {
+            package,
+            btfs: KernelBtfs::from_pack(pack),
+        });
     }
-    Ok(Payload { package, btfs })
+    Ok(Payload {
+        package,
+        btfs: btfs.into(),
+    })
 }
 
 #[cfg(test)]
@@ -439,7 +442,8 @@ mod tests {
         );
         let back = Payload::from_bytes(&gz).unwrap();
         assert_eq!(back, p);
-        let shared: Vec<_> = back.btfs.values().filter(|b| &b[..] == b"btf-A").collect();
+        let all = back.btfs.load_all().unwrap();
+        let shared: Vec<_> = all.values().filter(|b| &b[..] == b"btf-A").collect();
         assert!(Arc::ptr_eq(shared[0], shared[1]), "hard links share bytes");
         assert_eq!(Payload::from_bytes(&p.to_tar().unwrap()).unwrap(), p);
     }
@@ -529,7 +533,7 @@ mod tests {
             for bytes in [tar.clone(), gz.finish().unwrap()] {
                 let p = Payload::from_bytes(&bytes).unwrap();
                 assert_eq!(&p.package.object().unwrap()[..], b"obj");
-                let names: Vec<String> = p.btfs.keys().map(|k| k.to_string()).collect();
+                let names: Vec<String> = p.btfs.kernels().iter().map(|k| k.to_string()).collect();
                 assert_eq!(
                     names,
                     [
@@ -537,7 +541,12 @@ mod tests {
                         "centos/8/x86_64/4.18.0-90.el8.x86_64"
                     ]
                 );
-                assert!(p.btfs.values().all(|b| &b[..] == b"btf-C"));
+                assert!(p
+                    .btfs
+                    .load_all()
+                    .unwrap()
+                    .values()
+                    .all(|b| &b[..] == b"btf-C"));
             }
         }
     }
@@ -548,7 +557,7 @@ mod tests {
         let arch = KernelId::new("arch", "", "x86_64", "6.1.1-arch1-1");
         p.btfs.insert(arch.clone(), Arc::from(&b"btf"[..]));
         let back = Payload::from_bytes(&p.to_tar_gz().unwrap()).unwrap();
-        assert_eq!(back.btfs.keys().collect::<Vec<_>>(), [&arch]);
+        assert_eq!(back.btfs.kernels(), [&arch]);
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::{
     sync::Arc,
 };
 
-use crate::{identity::KernelId, payload::Payload, version::nearest_release};
+use crate::{identity::KernelId, payload::Payload, version::nearest_release, Error};
 
 /// The launcher's decision.
 #[derive(Debug, Clone, PartialEq)]
@@ -79,33 +79,34 @@ impl fmt::Display for NotCovered {
 impl std::error::Error for NotCovered {}
 
 /// Decides which BTF to use, in FORMAT.md §4's order: the override path,
-/// native BTF, the payload member named exactly by `me`, else not covered.
+/// native BTF, the payload's BTF for exactly `me`, else not covered. Only
+/// in the third case is a BTF decoded (an error if the pack is damaged).
 pub fn choose(
     payload: &Payload,
     me: &KernelId,
     native_btf_readable: bool,
     override_path: Option<&Path>,
-) -> BtfChoice {
+) -> Result<BtfChoice, Error> {
     if let Some(path) = override_path {
-        return BtfChoice::Override(path.to_path_buf());
+        return Ok(BtfChoice::Override(path.to_path_buf()));
     }
     if native_btf_readable {
-        return BtfChoice::Native;
+        return Ok(BtfChoice::Native);
     }
-    if let Some(btf) = payload.btfs.get(me) {
-        return BtfChoice::Embedded {
+    Ok(match payload.btfs.get(me)? {
+        Some(btf) => BtfChoice::Embedded {
             kernel: me.clone(),
-            btf: btf.clone(),
-        };
-    }
-    BtfChoice::NotCovered(not_covered(payload, me))
+            btf,
+        },
+        None => BtfChoice::NotCovered(not_covered(payload, me)),
+    })
 }
 
 /// The "not covered" report for `me` against what `payload` has.
 pub fn not_covered(payload: &Payload, me: &KernelId) -> NotCovered {
-    let same: Vec<&str> = payload
-        .btfs
-        .keys()
+    let kernels = payload.btfs.kernels();
+    let same: Vec<&str> = kernels
+        .iter()
         .filter(|k| k.same_distro(me))
         .map(|k| k.release.as_str())
         .collect();
@@ -140,11 +141,11 @@ mod tests {
         let p = payload(std::slice::from_ref(&me));
         let path = Path::new("/tmp/x.btf");
         assert_eq!(
-            choose(&p, &me, true, Some(path)),
+            choose(&p, &me, true, Some(path)).unwrap(),
             BtfChoice::Override(path.into())
         );
-        assert_eq!(choose(&p, &me, true, None), BtfChoice::Native);
-        match choose(&p, &me, false, None) {
+        assert_eq!(choose(&p, &me, true, None).unwrap(), BtfChoice::Native);
+        match choose(&p, &me, false, None).unwrap() {
             BtfChoice::Embedded { kernel, btf } => {
                 assert_eq!(kernel, me);
                 assert_eq!(&btf[..], b"5.4.0-26-generic");
@@ -162,7 +163,10 @@ mod tests {
             KernelId::new("ubuntu", "20.04", "arm64", "5.4.0-26-generic"),
         ] {
             assert!(
-                matches!(choose(&p, &me, false, None), BtfChoice::NotCovered(_)),
+                matches!(
+                    choose(&p, &me, false, None).unwrap(),
+                    BtfChoice::NotCovered(_)
+                ),
                 "{me}"
             );
         }
@@ -176,7 +180,7 @@ mod tests {
         kernels.push(KernelId::new("debian", "11", "x86_64", "5.10.0-8-amd64"));
         let p = payload(&kernels);
         let me = ubuntu("5.4.0-99-generic");
-        let BtfChoice::NotCovered(nc) = choose(&p, &me, false, None) else {
+        let BtfChoice::NotCovered(nc) = choose(&p, &me, false, None).unwrap() else {
             panic!("expected not covered");
         };
         assert_eq!(

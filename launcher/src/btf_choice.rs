@@ -30,22 +30,26 @@ pub fn native_btf_readable() -> bool {
 }
 
 /// Select the BTF for this system: `--btf` override, native, embedded, or not covered.
-pub fn decide(payload: &Payload, override_path: Option<&Path>) -> Decision {
+/// Fails only when the payload's BTF for this kernel cannot be decoded.
+pub fn decide(payload: &Payload, override_path: Option<&Path>) -> Result<Decision, Failure> {
     let native_readable = native_btf_readable();
     let identity = identity::detect().map_err(|e| format!("{e:#}"));
     let choice = match &identity {
-        Ok(me) => select::choose(payload, me, native_readable, override_path),
+        Ok(me) => select::choose(payload, me, native_readable, override_path)
+            .kind_ctx(Kind::Payload, || {
+                format!("the embedded BTF for {me} cannot be read; re-download the tool or rebuild it with `packer build`")
+            })?,
         // Without an identity only the first two rules can apply.
         Err(_) => match override_path {
             Some(p) => BtfChoice::Override(p.to_path_buf()),
             None => BtfChoice::Native,
         },
     };
-    Decision {
+    Ok(Decision {
         identity,
         native_readable,
         choice,
-    }
+    })
 }
 
 /// One line saying which BTF is used and why.

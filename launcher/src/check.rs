@@ -42,7 +42,10 @@ pub fn report(payload: &Payload, decision: &Decision) -> CheckReport {
         }
     );
     let _ = writeln!(t, "BTF to use:  {}", btf_choice::describe(decision));
-    t.push_str(&coverage(payload.btfs.keys(), payload.unique_btf_count()));
+    t.push_str(&coverage(
+        payload.btfs.kernels().into_iter(),
+        payload.unique_btf_count(),
+    ));
     let runnable = match &decision.choice {
         BtfChoice::NotCovered(_) => false,
         BtfChoice::Native => decision.native_readable,

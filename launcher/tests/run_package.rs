@@ -11,6 +11,7 @@
 )]
 
 use bundle::identity;
+use bundle::kernel_btfs::KernelBtfs;
 use bundle::package::{ExportType, Meta, Package};
 use bundle::payload::Payload;
 use std::collections::BTreeMap;
@@ -114,7 +115,10 @@ fn write_payload(
     package: Package,
     btfs: BTreeMap<identity::KernelId, Arc<[u8]>>,
 ) -> PathBuf {
-    let payload = Payload { package, btfs };
+    let payload = Payload {
+        package,
+        btfs: btfs.into(),
+    };
     let path = dir.join("probe.tar.gz");
     std::fs::write(&path, payload.to_tar_gz().unwrap()).unwrap();
     path
@@ -393,7 +397,7 @@ fn packed_tool_uses_its_embedded_btf_and_rejects_a_corrupt_payload() {
     let object = build_object(tmp.path());
     let payload = Payload {
         package: package(&object),
-        btfs: host_btfs(),
+        btfs: host_btfs().into(),
     };
     let tool = packed_tool(tmp.path(), "probe", &payload);
 
@@ -447,7 +451,7 @@ fn unprivileged_run_exits_4_but_check_works() {
     let object = build_object(tmp.path());
     let payload = Payload {
         package: package(&object),
-        btfs: BTreeMap::new(),
+        btfs: KernelBtfs::new(),
     };
     let tool = packed_tool(tmp.path(), "probe", &payload);
     {

@@ -371,7 +371,12 @@ fn corrupt_kernel_is_named_and_keep_going_skips_it() {
         "{err}"
     );
     let payload = Payload::from_bytes(&fs::read(&pkg).unwrap()).unwrap();
-    let names: Vec<String> = payload.btfs.keys().map(|k| k.to_string()).collect();
+    let names: Vec<String> = payload
+        .btfs
+        .kernels()
+        .iter()
+        .map(|k| k.to_string())
+        .collect();
     assert_eq!(
         names,
         [

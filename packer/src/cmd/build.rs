@@ -69,7 +69,10 @@ pub fn run(args: BuildArgs) -> Result<()> {
         kernels: btfs.len() as u64,
         extra: Map::new(),
     });
-    let payload = Payload { package, btfs };
+    let payload = Payload {
+        package,
+        btfs: btfs.into(),
+    };
     let unique = payload.unique_btf_count();
 
     let (path, payload_len) = match &output {

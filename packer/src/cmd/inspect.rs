@@ -70,11 +70,10 @@ pub fn run(args: InspectArgs) -> Result<()> {
     writeln!(out, "  maps:     {}", none_if_empty(&maps))?;
     writeln!(out, "  events:   {}", none_if_empty(&events))?;
     let (kernels, unique) = (payload.btfs.len(), payload.unique_btf_count());
+    let btfs = payload.btfs.load_all().with_context(context)?;
     let unique_bytes: u64 = {
         let mut seen = HashSet::new();
-        payload
-            .btfs
-            .values()
+        btfs.values()
             .filter(|b| seen.insert(&b[..]))
             .map(|b| b.len() as u64)
             .sum()
@@ -87,7 +86,7 @@ pub fn run(args: InspectArgs) -> Result<()> {
     )?;
 
     let mut groups: BTreeMap<String, Vec<(&str, &[u8])>> = BTreeMap::new();
-    for (k, btf) in &payload.btfs {
+    for (k, btf) in &btfs {
         let group = format!("{}/{}/{}", k.id, k.version_id, k.arch);
         groups.entry(group).or_default().push((&k.release, btf));
     }
