@@ -152,9 +152,10 @@ demo: build examples tracefs
 	unshare -m sh -c 'mount -t tmpfs none /sys/kernel/btf && exec timeout --preserve-status -s INT $(DEMO_SECONDS) $(DEMO_TOOL)'
 	@wait
 
-## bench: benchmarks of the btf crate and the end-to-end bench script.
+## bench: benchmarks of the btf crate, the BTF pack and the end-to-end bench scripts.
 bench: build examples
 	$(CARGO) bench -p btf
+	$(CARGO) bench -p bundle
 	@if [ -f $(ROOT)/bench/run.sh ]; then \
 	  BPFC_BIN_DIR=$(BIN_DIR) BPFC_EXAMPLES_DIR=$(EXAMPLES_OUT) bash $(ROOT)/bench/run.sh; \
 	else echo "bench: no bench/run.sh"; fi
