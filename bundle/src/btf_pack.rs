@@ -59,6 +59,8 @@ impl Encoding {
 struct PackIndex {
     kernels: BTreeMap<KernelId, usize>,
     blobs: Vec<(u64, Encoding)>,
+    /// Bytes the index takes at the start of the stream.
+    len: u64,
 }
 
 /// Builds the pack for `btfs`: identical BTFs become one blob; blobs are
@@ -141,8 +143,8 @@ impl Pack {
             return Ok(None);
         };
         let mut reader = decoder(&self.bytes)?;
-        read_index_from(&mut reader)?;
-        let skip: u64 = self.index.blobs.iter().take(blob).map(|b| b.0).sum();
+        let before: u64 = self.index.blobs.iter().take(blob).map(|b| b.0).sum();
+        let skip = self.index.len + before;
         let copied =
             std::io::copy(&mut (&mut reader).take(skip), &mut std::io::sink()).map_err(io)?;
         if copied != skip {
@@ -204,6 +206,12 @@ fn read_exact(reader: &mut impl Read, len: u64) -> Result<Vec<u8>, Error> {
 }
 
 fn read_index_from(reader: &mut impl BufRead) -> Result<PackIndex, Error> {
+    let mut len = 0u64;
+    let mut line = |reader: &mut dyn BufRead| {
+        let text = line(reader)?;
+        len += text.len() as u64 + 1;
+        Ok::<String, Error>(text)
+    };
     let magic = line(reader)?;
     if magic != MAGIC_LINE {
         return Err(bad(format!(
@@ -241,7 +249,7 @@ fn read_index_from(reader: &mut impl BufRead) -> Result<PackIndex, Error> {
             .and_then(|(b, p)| Some((b.parse::<usize>().ok()?, p)))
             .filter(|(b, _)| *b < blob_count)
             .ok_or_else(|| bad(format!("bad kernel line {text:?}")))?;
-        let kernel = kernel_from_index(path).ok_or_else(|| {
+        let kernel = KernelId::parse_identity(path).ok_or_else(|| {
             bad(format!(
                 "bad kernel {path:?} (expected ID/VERSION_ID/ARCH/RELEASE)"
             ))
@@ -250,17 +258,15 @@ fn read_index_from(reader: &mut impl BufRead) -> Result<PackIndex, Error> {
             return Err(bad(format!("kernel {path} is listed twice")));
         }
     }
-    Ok(PackIndex { kernels, blobs })
-}
-
-/// The kernel of an index line's `ID/VERSION_ID/ARCH/RELEASE`.
-fn kernel_from_index(text: &str) -> Option<KernelId> {
-    let path = format!("{}/{text}.btf", crate::identity::ARCHIVE_DIR);
-    KernelId::from_archive_path(&path).filter(|k| k.to_string() == text)
+    Ok(PackIndex {
+        kernels,
+        blobs,
+        len,
+    })
 }
 
 /// One `\n`-terminated UTF-8 line, without the newline.
-fn line(reader: &mut impl BufRead) -> Result<String, Error> {
+fn line(reader: &mut dyn BufRead) -> Result<String, Error> {
     let mut bytes = Vec::new();
     reader
         .take(MAX_LINE)

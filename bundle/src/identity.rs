@@ -78,6 +78,24 @@ impl KernelId {
         let release = file
             .strip_suffix(".btf.tar.xz")
             .or_else(|| file.strip_suffix(".btf"))?;
+        KernelId::checked(id, version_id, arch, release)
+    }
+
+    /// Parses the `ID/VERSION_ID/ARCH/RELEASE` form [`Display`](fmt::Display)
+    /// writes (`VERSION_ID` may be empty: `ID//ARCH/RELEASE`).
+    pub fn parse_identity(text: &str) -> Option<KernelId> {
+        let mut parts = text.split('/');
+        let (id, version_id, arch, release) =
+            (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+        if parts.next().is_some() {
+            return None;
+        }
+        KernelId::checked(id, version_id, arch, release)
+    }
+
+    /// A kernel id from path components: `ID`, `ARCH` and `RELEASE` must be
+    /// non-empty, and none may be `.` or `..`.
+    fn checked(id: &str, version_id: &str, arch: &str, release: &str) -> Option<KernelId> {
         let valid = |s: &str| !s.is_empty() && s != "." && s != "..";
         if !valid(id) || !valid(arch) || !valid(release) || version_id == ".." || version_id == "."
         {
@@ -248,6 +266,25 @@ mod tests {
             KernelId::from_relative_path("ubuntu/20.04/x86_64/5.4.0-26-generic.btf.tar.xz"),
             Some(k)
         );
+    }
+
+    #[test]
+    fn identity_text_round_trip() {
+        for k in [
+            KernelId::new("ubuntu", "20.04", "x86_64", "5.4.0-26-generic"),
+            KernelId::new("arch", "", "x86_64", "6.1.1-arch1-1"),
+        ] {
+            assert_eq!(KernelId::parse_identity(&k.to_string()), Some(k));
+        }
+        for bad in [
+            "ubuntu/20.04/x86_64",
+            "a/b/c/d/e",
+            "/20.04/x86_64/r",
+            "u/../x86_64/r",
+            "u/1//",
+        ] {
+            assert_eq!(KernelId::parse_identity(bad), None, "{bad}");
+        }
     }
 
     #[test]

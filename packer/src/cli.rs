@@ -281,10 +281,7 @@ impl BuildArgs {
             .iter()
             .zip(&self.as_kernel)
             .map(|(file, id)| {
-                let kernel = (id.split('/').count() == 4)
-                    .then(|| KernelId::from_relative_path(&format!("{id}.btf")))
-                    .flatten()
-                    .ok_or_else(|| {
+                let kernel = KernelId::parse_identity(id).ok_or_else(|| {
                         usage_error(
                             ErrorKind::ValueValidation,
                             &format!(
