@@ -8,7 +8,9 @@ use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
     let _ = btf::delta_decode(data);
-    let Ok(btf) = btf::Btf::parse(data) else { return };
+    let Ok(btf) = btf::Btf::parse(data) else {
+        return;
+    };
     let encoded = match btf::delta_encode(data) {
         Ok(e) => e,
         Err(e) => panic!("delta_encode refuses BTF that parses: {e}"),
@@ -17,12 +19,18 @@ fuzz_target!(|data: &[u8]| {
         btf::delta_decode(&encoded).ok().as_deref() == Some(data),
         "the delta form does not round-trip"
     );
-    let Ok(canonical) = btf::canonical_order(data) else { return };
+    let Ok(canonical) = btf::canonical_order(data) else {
+        return;
+    };
     let again = match btf::Btf::parse(&canonical) {
         Ok(b) => b,
         Err(e) => panic!("canonical_order output does not parse: {e}"),
     };
-    assert_eq!(again.type_count(), btf.type_count(), "canonical_order changed the type count");
+    assert_eq!(
+        again.type_count(),
+        btf.type_count(),
+        "canonical_order changed the type count"
+    );
     assert!(
         btf::canonical_order(&canonical).ok().as_deref() == Some(&canonical[..]),
         "canonical order is not a fixed point"
