@@ -131,6 +131,11 @@ impl Pack {
         self.index.kernels.keys()
     }
 
+    /// Whether the pack covers `kernel`.
+    pub fn contains(&self, kernel: &KernelId) -> bool {
+        self.index.kernels.contains_key(kernel)
+    }
+
     /// The number of distinct BTFs stored.
     pub fn blob_count(&self) -> usize {
         self.index.blobs.len()
@@ -207,18 +212,18 @@ fn read_exact(reader: &mut impl Read, len: u64) -> Result<Vec<u8>, Error> {
 
 fn read_index_from(reader: &mut impl BufRead) -> Result<PackIndex, Error> {
     let mut len = 0u64;
-    let mut line = |reader: &mut dyn BufRead| {
+    let mut next_line = |reader: &mut dyn BufRead| {
         let text = line(reader)?;
         len += text.len() as u64 + 1;
         Ok::<String, Error>(text)
     };
-    let magic = line(reader)?;
+    let magic = next_line(reader)?;
     if magic != MAGIC_LINE {
         return Err(bad(format!(
             "first line is {magic:?}, expected {MAGIC_LINE:?}"
         )));
     }
-    let counts = line(reader)?;
+    let counts = next_line(reader)?;
     let (blob_count, kernel_count) = counts
         .split_once(' ')
         .and_then(|(b, k)| Some((b.parse::<usize>().ok()?, k.parse::<usize>().ok()?)))
@@ -226,7 +231,7 @@ fn read_index_from(reader: &mut impl BufRead) -> Result<PackIndex, Error> {
         .ok_or_else(|| bad(format!("bad counts line {counts:?}")))?;
     let mut blobs = Vec::with_capacity(blob_count);
     for _ in 0..blob_count {
-        let text = line(reader)?;
+        let text = next_line(reader)?;
         let blob = text
             .split_once(' ')
             .and_then(|(len, enc)| {
@@ -243,7 +248,7 @@ fn read_index_from(reader: &mut impl BufRead) -> Result<PackIndex, Error> {
     }
     let mut kernels = BTreeMap::new();
     for _ in 0..kernel_count {
-        let text = line(reader)?;
+        let text = next_line(reader)?;
         let (blob, path) = text
             .split_once(' ')
             .and_then(|(b, p)| Some((b.parse::<usize>().ok()?, p)))

@@ -59,11 +59,7 @@ impl KernelBtfs {
 
     /// Whether `kernel` is covered.
     pub fn contains(&self, kernel: &KernelId) -> bool {
-        self.loaded.contains_key(kernel)
-            || self
-                .pack
-                .as_ref()
-                .is_some_and(|p| p.kernels().any(|k| k == kernel))
+        self.loaded.contains_key(kernel) || self.pack.as_ref().is_some_and(|p| p.contains(kernel))
     }
 
     /// The BTF of `kernel`, if covered (decoding it from the pack).

@@ -38,6 +38,13 @@ impl Payload {
         }
     }
 
+    /// Whether this is a packed tool's payload (FORMAT.md §2: the object is a
+    /// member of its own, so `package.json` has no `bpf_object`) rather than
+    /// a package (§2.3).
+    pub fn is_tool_layout(&self) -> bool {
+        self.package.bpf_object.is_empty()
+    }
+
     /// The number of distinct BTF blobs (what the tar stores as regular
     /// files, or the pack as blobs).
     pub fn unique_btf_count(&self) -> usize {

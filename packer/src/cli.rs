@@ -282,13 +282,13 @@ impl BuildArgs {
             .zip(&self.as_kernel)
             .map(|(file, id)| {
                 let kernel = KernelId::parse_identity(id).ok_or_else(|| {
-                        usage_error(
-                            ErrorKind::ValueValidation,
-                            &format!(
-                                "--as {id:?}: expected ID/VERSION_ID/ARCH/RELEASE, e.g. debian/12/x86_64/6.1.0-50-cloud-amd64"
-                            ),
-                        )
-                    })?;
+                    usage_error(
+                        ErrorKind::ValueValidation,
+                        &format!(
+                            "--as {id:?}: expected ID/VERSION_ID/ARCH/RELEASE, e.g. debian/12/x86_64/6.1.0-50-cloud-amd64"
+                        ),
+                    )
+                })?;
                 Ok((kernel, file.clone()))
             })
             .collect()

@@ -48,7 +48,7 @@ pub fn run(args: InspectArgs) -> Result<()> {
     let object_size = fsutil::human_size(object.len() as u64);
     writeln!(out, "  object:   {} ({object_size})", skel.obj_name)?;
     let payload_size = fsutil::human_size(payload_bytes.len() as u64);
-    let layout = if payload.package.bpf_object.is_empty() {
+    let layout = if payload.is_tool_layout() {
         ", tool layout: object member + BTF pack".to_owned()
     } else {
         String::new()
@@ -110,7 +110,7 @@ pub fn run(args: InspectArgs) -> Result<()> {
                 .package
                 .with_encoded_object()
                 .with_context(context)?,
-            btfs: payload.btfs.clone(),
+            btfs: btfs.into(),
         };
         fsutil::write_atomic(tar, &package.to_tar()?, 0o644)?;
         writeln!(out, "wrote the package (ecc layout) to {}", tar.display())?;
@@ -124,7 +124,7 @@ pub fn run(args: InspectArgs) -> Result<()> {
 /// not smaller).
 fn btf_share(payload: &Payload, bytes: &[u8]) -> Option<u64> {
     let codec = Codec::sniff(bytes);
-    let tool_layout = payload.package.bpf_object.is_empty();
+    let tool_layout = payload.is_tool_layout();
     if payload.btfs.is_empty() || (codec == Codec::None && !tool_layout) {
         return None;
     }
