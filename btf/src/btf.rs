@@ -67,9 +67,8 @@ impl Btf {
 
     /// Parses the `.BTF` section of an ELF file (BPF object or vmlinux).
     pub fn from_elf(elf: &[u8]) -> Result<Btf> {
-        let sections = crate::elf::btf_sections(elf)?;
-        let btf = sections.btf.ok_or(Error::NoBtfSection)?;
-        Btf::parse(&btf)
+        let image = crate::elf::ElfImage::parse(elf)?;
+        Btf::from_vec(image.section_copy(".BTF")?.ok_or(Error::NoBtfSection)?)
     }
 
     /// Byte order of the input this was parsed from.

@@ -4,10 +4,9 @@
 
 use std::collections::HashMap;
 
-use object::{Object, ObjectSection, ObjectSymbol, SectionKind};
-
 use crate::btf::Btf;
-use crate::error::{Error, Result};
+use crate::elf::{ElfImage, SectionBytes};
+use crate::error::Result;
 use crate::types::Type;
 
 /// `BTF_VAR_STATIC`: a file-local variable.
@@ -34,29 +33,22 @@ pub struct SectionVar {
     /// `static` (file-local) variables are not part of a skeleton.
     pub is_static: bool,
     /// Its initial bytes: zeros in a zero-filled section, empty when they are
-    /// out of the section's range (or a zero-filled variable is huge).
+    /// out of the section's range or the section lies outside the file (or
+    /// a zero-filled variable is huge).
     pub initial: Vec<u8>,
 }
 
 /// Every variable of every DATASEC of `btf` (the object's own BTF) that
 /// names a section of the ELF `elf`, in DATASEC order.
 pub fn section_vars(elf: &[u8], btf: &Btf) -> Result<Vec<SectionVar>> {
-    let file = object::File::parse(elf).map_err(|e| Error::Elf(e.to_string()))?;
-    let mut sections: HashMap<&str, (usize, Option<&[u8]>)> = HashMap::new();
-    for s in file.sections() {
-        let Ok(name) = s.name() else { continue };
-        let data = if s.kind() == SectionKind::UninitializedData {
-            None
-        } else {
-            s.data().ok()
-        };
-        sections.insert(name, (s.index().0, data));
+    let image = ElfImage::parse(elf)?;
+    let mut sections: HashMap<&str, (usize, SectionBytes<'_>)> = HashMap::new();
+    for s in image.sections().iter().filter(|s| !s.name.is_empty()) {
+        sections.insert(s.name, (s.index, s.bytes));
     }
     let mut symbols: HashMap<(usize, &str), u64> = HashMap::new();
-    for sym in file.symbols() {
-        if let (Some(index), Ok(name)) = (sym.section_index(), sym.name()) {
-            symbols.insert((index.0, name), sym.address());
-        }
+    for sym in image.symbols() {
+        symbols.insert((sym.section, sym.name), sym.value);
     }
 
     let mut out = Vec::new();
@@ -82,14 +74,14 @@ pub fn section_vars(elf: &[u8], btf: &Btf) -> Result<Vec<SectionVar>> {
                 .unwrap_or(u64::from(v.offset));
             let size = u64::from(v.size);
             let initial = match data {
-                Some(bytes) => usize::try_from(offset)
+                SectionBytes::InFile(bytes) => usize::try_from(offset)
                     .ok()
                     .zip(usize::try_from(offset.saturating_add(size)).ok())
                     .and_then(|(start, end)| bytes.get(start..end))
                     .map(<[u8]>::to_vec)
                     .unwrap_or_default(),
-                None if size <= MAX_ZERO_FILL => vec![0; v.size as usize],
-                None => Vec::new(),
+                SectionBytes::NoBits if size <= MAX_ZERO_FILL => vec![0; v.size as usize],
+                SectionBytes::NoBits | SectionBytes::OutOfRange => Vec::new(),
             };
             out.push(SectionVar {
                 section: name.to_string(),

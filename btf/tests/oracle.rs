@@ -772,3 +772,64 @@ fn section_vars_of_an_example() {
     // The map definitions of `.maps` are there too, without initial values to speak of.
     assert!(vars.iter().any(|v| v.section == ".maps"));
 }
+
+/// `Btf::from_elf` and `section_vars` read the ELF with their own name lookup
+/// (btf/src/elf.rs); the `object` crate's full reader is the reference: the
+/// same `.BTF` bytes, and for every variable the offset of its symbol and its
+/// bytes in its section (zeros in `.bss`-like ones), on every test and
+/// example object.
+#[test]
+fn elf_reading_agrees_with_the_object_crate() {
+    use object::{Object, ObjectSection, ObjectSymbol, SectionKind};
+
+    let objects = objects::all_objects();
+    assert!(
+        !objects.is_empty() || !env::in_ci(),
+        "no test or example objects in CI"
+    );
+    let mut checked_vars = 0;
+    for obj in &objects {
+        let elf = &obj.bytes;
+        let file =
+            object::File::parse(elf.as_slice()).unwrap_or_else(|e| panic!("{}: {e}", obj.label));
+        let btf_section = file
+            .section_by_name(".BTF")
+            .and_then(|s| s.data().ok())
+            .unwrap_or_else(|| panic!("{}: no .BTF", obj.label));
+        let btf = btf::Btf::from_elf(elf).unwrap_or_else(|e| panic!("{}: {e}", obj.label));
+        assert_eq!(
+            btf.to_bytes(),
+            btf::Btf::parse(btf_section)
+                .unwrap_or_else(|e| panic!("{}: {e}", obj.label))
+                .to_bytes(),
+            "{}: .BTF",
+            obj.label
+        );
+        let vars = btf::section_vars(elf, &btf).unwrap_or_else(|e| panic!("{}: {e}", obj.label));
+        for v in &vars {
+            let section = file
+                .section_by_name(&v.section)
+                .unwrap_or_else(|| panic!("{}: no section {}", obj.label, v.section));
+            let symbol = file
+                .symbols()
+                .find(|s| s.section_index() == Some(section.index()) && s.name() == Ok(&v.name));
+            if let Some(symbol) = symbol {
+                assert_eq!(v.offset, symbol.address(), "{}: {}", obj.label, v.name);
+            }
+            let expected = if section.kind() == SectionKind::UninitializedData {
+                vec![0; v.size as usize]
+            } else {
+                let data = section.data().unwrap_or(&[]);
+                data.get(v.offset as usize..(v.offset + v.size) as usize)
+                    .map(<[u8]>::to_vec)
+                    .unwrap_or_default()
+            };
+            assert_eq!(v.initial, expected, "{}: {}", obj.label, v.name);
+            checked_vars += 1;
+        }
+    }
+    eprintln!(
+        "checked .BTF of {} objects and {checked_vars} section variables",
+        objects.len()
+    );
+}

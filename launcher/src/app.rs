@@ -28,11 +28,10 @@ const LAUNCHER_NAME: &str = "launcher";
 /// First arguments that make sense for the plain launcher.
 const RUNNER_WORDS: [&str; 6] = ["run", "help", "--help", "-h", "--version", "-V"];
 
-/// A package's object, decoded once: its bytes, BTF and settable globals.
+/// A package's object, decoded once: its bytes and BTF.
 struct Program {
     object: std::sync::Arc<[u8]>,
     btf: Option<Btf>,
-    globals: Vec<Global>,
 }
 
 impl Program {
@@ -41,15 +40,15 @@ impl Program {
             "package.json: bpf_object cannot be decoded"
         })?;
         let btf = Btf::from_elf(&object).ok();
-        let globals = match &btf {
-            Some(btf) => globals::settable_globals(&object, btf).unwrap_or_default(),
+        Ok(Program { object, btf })
+    }
+
+    /// The globals a command line can set (none without BTF).
+    fn globals(&self) -> Vec<Global> {
+        match &self.btf {
+            Some(btf) => globals::settable_globals(&self.object, btf).unwrap_or_default(),
             None => Vec::new(),
-        };
-        Ok(Program {
-            object,
-            btf,
-            globals,
-        })
+        }
     }
 }
 
@@ -75,15 +74,17 @@ pub fn main_with_args(args: Vec<OsString>) -> Result<i32, Failure> {
         }) => {
             let payload = source::parse_payload(&bytes, &path)?;
             let program = Program::new(&payload)?;
-            let about = cli::packed_about(&doc_brief(&payload));
-            let (cmd, opts) = cli::program_command(
-                &exe_name,
-                &about,
-                program.globals.clone(),
-                &payload.package.meta,
-                false,
+            let meta = &payload.package.meta;
+            let parsed = cli::parse_program_args(
+                args,
+                meta,
+                || program.globals(),
+                |globals| {
+                    let about = cli::packed_about(&doc_brief(&payload));
+                    cli::program_command(&exe_name, &about, globals, meta, false)
+                },
             );
-            match cli::parse_program(cmd, &opts, args) {
+            match parsed {
                 Ok(parsed) => run_payload(&payload, &program, &parsed.options, &parsed.assignments),
                 Err(e) => Ok(clap_exit(&e)),
             }
@@ -132,15 +133,15 @@ fn run_package(
     let payload = source::read_package(package, format)?;
     let program = Program::new(&payload)?;
     let name = format!("{LAUNCHER_NAME} run {}", package.display());
-    let (cmd, opts) = cli::program_command(
-        &name,
-        &doc_brief(&payload),
-        program.globals.clone(),
-        &payload.package.meta,
-        true,
+    let meta = &payload.package.meta;
+    let argv = std::iter::once(OsString::from(&name)).chain(rest).collect();
+    let parsed = cli::parse_program_args(
+        argv,
+        meta,
+        || program.globals(),
+        |globals| cli::program_command(&name, &doc_brief(&payload), globals, meta, true),
     );
-    let argv = std::iter::once(OsString::from(&name)).chain(rest);
-    match cli::parse_program(cmd, &opts, argv) {
+    match parsed {
         Ok(ProgramArgs {
             options,
             assignments,

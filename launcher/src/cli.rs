@@ -209,6 +209,38 @@ pub fn program_command(
     (options::add_to(cmd, &opts), opts)
 }
 
+/// Parse a program's command line `args` (including `argv[0]`): with any
+/// argument, by the command `command` builds from the program's `globals`
+/// (a [`program_command`]); without one, the result is known beforehand (the
+/// launcher options' defaults, and the globals' `cmdarg` defaults from
+/// `meta`), so neither the command nor, when `meta` has no such defaults,
+/// the globals are built: `./mytool` is the common case, and building the
+/// command is a measurable share of a tool's start-up (bench/startup).
+pub fn parse_program_args<G, C>(
+    args: Vec<OsString>,
+    meta: &bundle::package::Meta,
+    globals: G,
+    command: C,
+) -> Result<ProgramArgs, clap::Error>
+where
+    G: FnOnce() -> Vec<crate::globals::Global>,
+    C: FnOnce(Vec<crate::globals::Global>) -> (clap::Command, Vec<GlobalOption>),
+{
+    if args.len() <= 1 {
+        let assignments = if options::has_cmdarg_defaults(meta) {
+            options::default_assignments(&globals(), meta)
+        } else {
+            Vec::new()
+        };
+        return Ok(ProgramArgs {
+            options: RunOptions::default(),
+            assignments,
+        });
+    }
+    let (cmd, opts) = command(globals());
+    parse_program(cmd, &opts, args)
+}
+
 /// Parse `args` (including `argv[0]`) with a [`program_command`].
 pub fn parse_program(
     cmd: clap::Command,
@@ -286,6 +318,59 @@ mod tests {
     fn runner_requires_a_package() {
         let err = parse_runner(os(&["launcher", "run"])).unwrap_err();
         assert!(err.use_stderr());
+    }
+
+    #[test]
+    fn no_arguments_parse_like_clap_without_building_the_command() {
+        use crate::globals::{Global, GlobalKind};
+        let mut meta = bundle::package::Meta::new("x_bpf");
+        meta.bpf_skel.data_sections = serde_json::from_value(serde_json::json!([
+        {"name": ".rodata", "variables": [
+            {"name": "target_pid", "type": "int", "cmdarg": {"default": 7}},
+            {"name": "quiet", "type": "bool"}
+        ]}]))
+        .unwrap();
+        let globals = || {
+            ["target_pid", "quiet"]
+                .iter()
+                .map(|name| Global {
+                    name: name.to_string(),
+                    section: ".rodata".into(),
+                    offset: 4,
+                    size: 4,
+                    c_type: "int".into(),
+                    kind: GlobalKind::Int {
+                        size: 4,
+                        signed: true,
+                    },
+                    initial: vec![0; 4],
+                })
+                .collect::<Vec<_>>()
+        };
+        let command = |g| program_command("t", "", g, &meta, false);
+        let fast = parse_program_args(os(&["t"]), &meta, globals, |_| {
+            panic!("the command is built for an empty command line")
+        })
+        .unwrap();
+        let (cmd, opts) = command(globals());
+        let slow = parse_program(cmd, &opts, os(&["t"])).unwrap();
+        assert_eq!(format!("{:?}", fast.options), format!("{:?}", slow.options));
+        assert_eq!(fast.assignments, slow.assignments);
+        assert_eq!(fast.assignments.len(), 1, "target_pid's cmdarg default");
+        // Without cmdarg defaults not even the globals are read.
+        let plain = bundle::package::Meta::new("x_bpf");
+        let fast = parse_program_args(
+            os(&["t"]),
+            &plain,
+            || panic!("globals read for an empty command line"),
+            |_| panic!("command built"),
+        )
+        .unwrap();
+        assert!(fast.assignments.is_empty());
+        // Any argument goes through the command.
+        let parsed = parse_program_args(os(&["t", "--json"]), &meta, globals, command).unwrap();
+        assert!(parsed.options.json);
+        assert_eq!(parsed.assignments.len(), 1);
     }
 
     #[test]

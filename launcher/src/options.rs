@@ -103,10 +103,7 @@ pub fn global_options(globals: Vec<Global>, meta: &Meta, cmd: &Command) -> Vec<G
                 chars.next().is_none().then_some(c)
             })
             .filter(|c| c.is_ascii_alphanumeric() && !taken_short.contains(c));
-        let default = doc
-            .cmdarg
-            .and_then(|c| c.get("default"))
-            .and_then(|d| default_bytes(&global.kind, d));
+        let default = doc.default_bytes(&global.kind);
         if matches!(global.kind, GlobalKind::Bool { .. }) {
             taken_long.extend(bool_names(&long));
         } else {
@@ -123,6 +120,34 @@ pub fn global_options(globals: Vec<Global>, meta: &Meta, cmd: &Command) -> Vec<G
         });
     }
     out
+}
+
+/// Whether any variable of the package has an ecc `cmdarg.default`: only
+/// then does a command line without options assign globals.
+pub fn has_cmdarg_defaults(meta: &Meta) -> bool {
+    meta.bpf_skel
+        .data_sections
+        .iter()
+        .flat_map(|s| s.variables.iter())
+        .any(|v| v.cmdarg().is_some_and(|c| c.contains_key("default")))
+}
+
+/// What [`assignments`] gives for a command line without options: each
+/// global's valid `cmdarg.default`, found without building the options.
+pub fn default_assignments(globals: &[Global], meta: &Meta) -> Vec<Assignment> {
+    globals
+        .iter()
+        .filter_map(|g| {
+            VarDoc::find(meta, g)
+                .default_bytes(&g.kind)
+                .map(|bytes| Assignment {
+                    name: g.name.clone(),
+                    section: g.section.clone(),
+                    offset: g.offset,
+                    bytes,
+                })
+        })
+        .collect()
 }
 
 /// Adds the options to `cmd`, under a "Program options" heading.
@@ -227,6 +252,14 @@ impl<'a> VarDoc<'a> {
             description: var.and_then(|v| v.description()),
             cmdarg: var.and_then(|v| v.cmdarg()),
         }
+    }
+
+    /// The bytes of ecc's `cmdarg.default` for a variable of this kind,
+    /// when present and valid.
+    fn default_bytes(&self, kind: &GlobalKind) -> Option<Vec<u8>> {
+        self.cmdarg
+            .and_then(|c| c.get("default"))
+            .and_then(|d| default_bytes(kind, d))
     }
 
     fn cmdarg_str(&self, key: &str) -> Option<&'a str> {
@@ -582,8 +615,18 @@ mod tests {
         assert!(ecli
             .iter()
             .any(|a| a.name == "verbose" && a.bytes == vec![0]));
-        let err = parse(&opts, cmd, &["t", "--pid", "x"]).unwrap_err();
+        let err = parse(&opts, cmd.clone(), &["t", "--pid", "x"]).unwrap_err();
         assert_eq!(err.kind(), clap::error::ErrorKind::ValueValidation);
+
+        // Without options: the same as clap gives, found without clap.
+        let globals: Vec<Global> = opts.iter().map(|o| o.global.clone()).collect();
+        assert!(has_cmdarg_defaults(&meta));
+        assert_eq!(
+            default_assignments(&globals, &meta),
+            parse(&opts, cmd, &["t"]).unwrap()
+        );
+        assert!(!has_cmdarg_defaults(&Meta::new("t_bpf")));
+        assert!(default_assignments(&globals, &Meta::new("t_bpf")).is_empty());
     }
 
     #[test]
