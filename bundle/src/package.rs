@@ -5,12 +5,11 @@
 //! misspelled `intepreter` of map entries. `maps`, `progs`, `data_sections`
 //! and `variables` accept `null` as empty.
 
-use std::{
-    io::{Read, Write},
-    sync::Arc,
-};
+use std::io::{Read, Write};
 
 use base64::{engine::general_purpose::STANDARD, Engine as _};
+/// Shared, cheaply cloned bytes: what [`Package::object`] returns.
+pub use bytes::Bytes;
 use flate2::{read::ZlibDecoder, write::ZlibEncoder, Compression};
 use serde::{Deserialize, Deserializer, Serialize};
 /// JSON maps and values as used by the `extra` fields.
@@ -72,7 +71,7 @@ pub struct Package {
 /// The uncompressed object beside the JSON: a copy of what `bpf_object`
 /// encodes (or stands in for it), never part of a package's identity.
 #[derive(Debug, Clone, Default)]
-struct RawObject(Option<Arc<[u8]>>);
+struct RawObject(Option<Bytes>);
 
 impl PartialEq for RawObject {
     fn eq(&self, _: &RawObject) -> bool {
@@ -89,7 +88,7 @@ impl Package {
             meta,
             bpf_compatible: None,
             extra: Map::new(),
-            raw_object: RawObject(Some(Arc::from(object))),
+            raw_object: RawObject(Some(Bytes::copy_from_slice(object))),
         }
     }
 
@@ -115,7 +114,7 @@ impl Package {
 
     /// Attaches the object read from the payload's object member; it must
     /// have `bpf_object_size` bytes.
-    pub fn set_raw_object(&mut self, object: Arc<[u8]>) -> Result<(), Error> {
+    pub fn set_raw_object(&mut self, object: Bytes) -> Result<(), Error> {
         if object.len() as u64 != self.bpf_object_size {
             return Err(Error::ObjectSizeMismatch {
                 declared: self.bpf_object_size,
@@ -145,7 +144,7 @@ impl Package {
 
     /// The BPF ELF object: the bytes at hand, else base64 → zlib → size
     /// check against `bpf_object_size`.
-    pub fn object(&self) -> Result<Arc<[u8]>, Error> {
+    pub fn object(&self) -> Result<Bytes, Error> {
         if let Some(raw) = &self.raw_object.0 {
             return Ok(raw.clone());
         }
@@ -172,7 +171,7 @@ impl Package {
                 actual: object.len() as u64,
             });
         }
-        Ok(Arc::from(object))
+        Ok(Bytes::from(object))
     }
 }
 
@@ -516,10 +515,11 @@ mod tests {
         let mut back = Package::from_json(&json).unwrap();
         assert!(matches!(back.object(), Err(Error::MissingObject)));
         assert!(matches!(
-            back.set_raw_object(Arc::from(&b"short"[..])),
+            back.set_raw_object(Bytes::from_static(b"short")),
             Err(Error::ObjectSizeMismatch { .. })
         ));
-        back.set_raw_object(Arc::from(&b"\x7fELF raw"[..])).unwrap();
+        back.set_raw_object(Bytes::from_static(b"\x7fELF raw"))
+            .unwrap();
         assert_eq!(&back.object().unwrap()[..], b"\x7fELF raw");
         let ecc = Package::from_json(&back.with_encoded_object().unwrap().to_json()).unwrap();
         assert_eq!(ecc, pkg);

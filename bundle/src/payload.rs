@@ -8,7 +8,13 @@ use std::{
 
 use tar::{Archive, EntryType, Header};
 
-use crate::{codec::Codec, identity::KernelId, kernel_btfs::KernelBtfs, package::Package, Error};
+use crate::{
+    codec::Codec,
+    identity::KernelId,
+    kernel_btfs::KernelBtfs,
+    package::{Bytes, Package},
+    Error,
+};
 
 /// Name of the package member.
 pub const PACKAGE_JSON: &str = "package.json";
@@ -130,7 +136,7 @@ impl Payload {
                     ),
                 });
             }
-            return read_tar(&tar);
+            return read_tar(&Bytes::from(tar));
         }
         if bytes
             .iter()
@@ -144,7 +150,7 @@ impl Payload {
                 first_bytes: crate::trailer::hex(bytes.get(..8).unwrap_or(bytes)),
             });
         }
-        read_tar(bytes)
+        read_tar(&Bytes::copy_from_slice(bytes))
     }
 }
 
@@ -212,11 +218,14 @@ fn tar_error(source: std::io::Error) -> Error {
     }
 }
 
-fn read_tar(bytes: &[u8]) -> Result<Payload, Error> {
-    let mut archive = Archive::new(bytes);
-    let mut package_json: Option<Vec<u8>> = None;
-    let mut files: HashMap<String, Arc<[u8]>> = HashMap::new();
+fn read_tar(tar: &Bytes) -> Result<Payload, Error> {
+    let mut archive = Archive::new(&tar[..]);
+    let mut package_json: Option<Bytes> = None;
+    // Ordered map: std's HashMap seeds its hasher from the kernel's random
+    // source on first use, a system call a tool's start-up can do without.
+    let mut files: BTreeMap<String, Bytes> = BTreeMap::new();
     let mut btfs = BTreeMap::new();
+    let mut shared_btfs: BTreeMap<(usize, usize), Arc<[u8]>> = BTreeMap::new();
     let mut seen_names: Vec<String> = Vec::new();
     let (mut object, mut pack) = (None, None);
 
@@ -226,7 +235,7 @@ fn read_tar(bytes: &[u8]) -> Result<Payload, Error> {
         let Some(name) = normalise_member_name(&raw_name)? else {
             continue;
         };
-        let data: Arc<[u8]> = match entry.header().entry_type() {
+        let data: Bytes = match entry.header().entry_type() {
             EntryType::Regular | EntryType::Continuous => {
                 let size = entry.header().size().map_err(tar_error)?;
                 if size > MAX_MEMBER_SIZE {
@@ -235,12 +244,13 @@ fn read_tar(bytes: &[u8]) -> Result<Payload, Error> {
                         limit: MAX_MEMBER_SIZE,
                     });
                 }
-                // The member's bytes are a slice of the archive in memory:
-                // one exact-size copy, no reader in between.
+                // The member's bytes are a slice of the archive in memory,
+                // shared, not copied.
                 let start = usize::try_from(entry.raw_file_position()).unwrap_or(usize::MAX);
-                let data = start
+                let range = start
                     .checked_add(size as usize)
-                    .and_then(|end| bytes.get(start..end))
+                    .map(|end| start..end)
+                    .filter(|range| range.end <= tar.len())
                     .ok_or_else(|| {
                         tar_error(std::io::Error::new(
                             std::io::ErrorKind::UnexpectedEof,
@@ -249,7 +259,7 @@ fn read_tar(bytes: &[u8]) -> Result<Payload, Error> {
                             ),
                         ))
                     })?;
-                Arc::from(data)
+                tar.slice(range)
             }
             EntryType::Link => {
                 let target = entry
@@ -270,7 +280,7 @@ fn read_tar(bytes: &[u8]) -> Result<Payload, Error> {
             return Err(Error::DuplicateMember(name));
         }
         if name == PACKAGE_JSON {
-            package_json = Some(data.to_vec());
+            package_json = Some(data.clone());
         } else if name == OBJECT_MEMBER {
             object = Some(data.clone());
         } else if name == crate::btf_pack::PACK_MEMBER {
@@ -278,7 +288,12 @@ fn read_tar(bytes: &[u8]) -> Result<Payload, Error> {
         } else if is_archive_member(&name) && name.ends_with(".btf") {
             let kernel = KernelId::from_archive_path(&name)
                 .ok_or_else(|| Error::BadBtfMemberPath(name.clone()))?;
-            btfs.insert(kernel, data);
+            // A hard link is the same slice as its target: one allocation.
+            let btf = shared_btfs
+                .entry((data.as_ptr() as usize, data.len()))
+                .or_insert_with(|| Arc::from(&data[..]))
+                .clone();
+            btfs.insert(kernel, btf);
         }
         seen_names.push(name);
     }
@@ -311,7 +326,7 @@ fn read_tar(bytes: &[u8]) -> Result<Payload, Error> {
                 kernel.archive_path()
             )));
         }
-        let pack = crate::btf_pack::Pack::open(pack)?;
+        let pack = crate::btf_pack::Pack::open(Arc::from(&pack[..]))?;
         return Ok(Payload {
             package,
             btfs: KernelBtfs::from_pack(pack),

@@ -28,10 +28,11 @@ const LAUNCHER_NAME: &str = "launcher";
 /// First arguments that make sense for the plain launcher.
 const RUNNER_WORDS: [&str; 6] = ["run", "help", "--help", "-h", "--version", "-V"];
 
-/// A package's object, decoded once: its bytes and BTF.
+/// A package's object: its bytes, and its BTF decoded when first needed
+/// (for the command line's globals, or for the output once attached).
 struct Program {
-    object: std::sync::Arc<[u8]>,
-    btf: Option<Btf>,
+    object: bundle::package::Bytes,
+    btf: std::cell::OnceCell<Option<Btf>>,
 }
 
 impl Program {
@@ -39,13 +40,22 @@ impl Program {
         let object = payload.package.object().kind_ctx(Kind::Payload, || {
             "package.json: bpf_object cannot be decoded"
         })?;
-        let btf = Btf::from_elf(&object).ok();
-        Ok(Program { object, btf })
+        Ok(Program {
+            object,
+            btf: std::cell::OnceCell::new(),
+        })
+    }
+
+    /// The object's BTF; `None` when it has none (or it cannot be read).
+    fn btf(&self) -> Option<&Btf> {
+        self.btf
+            .get_or_init(|| Btf::from_elf(&self.object).ok())
+            .as_ref()
     }
 
     /// The globals a command line can set (none without BTF).
     fn globals(&self) -> Vec<Global> {
-        match &self.btf {
+        match self.btf() {
             Some(btf) => globals::settable_globals(&self.object, btf).unwrap_or_default(),
             None => Vec::new(),
         }
@@ -211,7 +221,6 @@ fn run_payload(
     }
 
     let meta = &payload.package.meta;
-    let layouts = layout_btf::event_layouts(program.btf.as_ref(), meta)?;
     let specs = sample::specs(meta, &opts.sample, opts.interval)
         .map_err(|e| Failure::new(Kind::Payload, e))?;
 
@@ -240,7 +249,18 @@ fn run_payload(
         assignments,
         opts.verbose,
     )?;
+    // Attached: say so first, then set up the output (decode the object's
+    // BTF, make the samplers); events wait in their buffers meanwhile.
     let maps = poll::output_maps(&loaded.object);
+    let sampled: Vec<&str> = specs.iter().map(|s| s.map.as_str()).collect();
+    eprintln!(
+        "{}: {} program(s) attached; {}; Ctrl-C to stop",
+        meta.bpf_skel.obj_name,
+        loaded.links.len(),
+        output_summary(&maps, &sampled)
+    );
+
+    let layouts = layout_btf::event_layouts(program.btf(), meta)?;
     let without_layout: Vec<&str> = maps
         .iter()
         .filter(|m| layouts.for_map(m).is_none())
@@ -253,27 +273,10 @@ fn run_payload(
             without_layout.join(", ")
         );
     }
-    let mut samplers = Sampler::new(&loaded.object, specs, |name| match &program.btf {
+    let mut samplers = Sampler::new(&loaded.object, specs, |name| match program.btf() {
         Some(btf) => layout_btf::map_types(btf, name),
         None => sample::MapTypes::default(),
     })?;
-    let mut what = Vec::new();
-    if !maps.is_empty() {
-        what.push(format!("printing events from {}", maps.join(", ")));
-    }
-    if !samplers.is_empty() {
-        let names: Vec<String> = samplers.iter().map(|s| s.map_name().to_string()).collect();
-        what.push(format!("sampling {}", names.join(", ")));
-    }
-    if what.is_empty() {
-        what.push("no ring/perf buffer or sampled map, nothing to print".to_string());
-    }
-    eprintln!(
-        "{}: {} program(s) attached; {}; Ctrl-C to stop",
-        meta.bpf_skel.obj_name,
-        loaded.links.len(),
-        what.join("; ")
-    );
 
     let json = opts.json;
     let stats = poll::run(
@@ -292,4 +295,20 @@ fn run_payload(
         eprintln!("{} events could not be decoded", stats.decode_errors);
     }
     Ok(0)
+}
+
+/// What the tool prints: events from the ring/perf buffer `maps`, and the
+/// `sampled` maps.
+fn output_summary(maps: &[String], sampled: &[&str]) -> String {
+    let mut what = Vec::new();
+    if !maps.is_empty() {
+        what.push(format!("printing events from {}", maps.join(", ")));
+    }
+    if !sampled.is_empty() {
+        what.push(format!("sampling {}", sampled.join(", ")));
+    }
+    if what.is_empty() {
+        what.push("no ring/perf buffer or sampled map, nothing to print".to_string());
+    }
+    what.join("; ")
 }

@@ -70,11 +70,6 @@ impl Sampler {
             .collect()
     }
 
-    /// The sampled map's name.
-    pub fn map_name(&self) -> &str {
-        &self.spec.map
-    }
-
     /// When this map is printed next.
     pub fn due(&self) -> Instant {
         self.due

@@ -15,26 +15,29 @@ pub struct SelfImage {
     pub payload: Option<Vec<u8>>,
 }
 
-/// Path of the running executable: `/proc/self/exe`, or `argv[0]` when
+/// Where the running executable is read from.
+const PROC_SELF_EXE: &str = "/proc/self/exe";
+
+/// The running executable, opened: `/proc/self/exe`, or `argv[0]` when
 /// `/proc` is not mounted.
-fn self_exe_path() -> PathBuf {
-    let proc_exe = PathBuf::from("/proc/self/exe");
-    if proc_exe.exists() {
-        return proc_exe;
+fn open_self() -> std::io::Result<(PathBuf, std::fs::File)> {
+    let proc_exe = PathBuf::from(PROC_SELF_EXE);
+    match std::fs::File::open(&proc_exe) {
+        Ok(file) => Ok((proc_exe, file)),
+        Err(proc_error) => match std::env::args_os().next().map(PathBuf::from) {
+            Some(argv0) => std::fs::File::open(&argv0)
+                .map(|file| (argv0, file))
+                .map_err(|_| proc_error),
+            None => Err(proc_error),
+        },
     }
-    std::env::args_os()
-        .next()
-        .map(PathBuf::from)
-        .unwrap_or(proc_exe)
 }
 
 /// Read this executable's trailer (FORMAT.md §1.1) and payload.
 pub fn read_self() -> Result<SelfImage, Failure> {
-    let path = self_exe_path();
-    let mut file = std::fs::File::open(&path).kind_ctx(Kind::Payload, || {
+    let (path, mut file) = open_self().kind_ctx(Kind::Payload, || {
         format!(
-            "cannot open this executable ({}) to read its payload; is /proc mounted?",
-            path.display()
+            "cannot open this executable ({PROC_SELF_EXE}) to read its payload; is /proc mounted?"
         )
     })?;
     let payload = bundle::trailer::read_payload_from(&mut file).kind_ctx(Kind::Payload, || {
