@@ -243,11 +243,14 @@ pub fn read_payload(file: &[u8]) -> Result<Option<Vec<u8>>, TrailerError> {
 /// Reads and checks the payload from a seekable file (e.g. `/proc/self/exe`)
 /// without reading the launcher part; `Ok(None)` when there is no trailer.
 pub fn read_payload_from<R: Read + Seek>(file: &mut R) -> Result<Option<Vec<u8>>, TrailerError> {
-    let file_len = file.seek(SeekFrom::End(0))?;
-    if file_len < TRAILER_LEN as u64 {
-        return Ok(None);
-    }
-    file.seek(SeekFrom::Start(file_len - TRAILER_LEN as u64))?;
+    // One seek to the trailer gives the file's length too (a file shorter
+    // than a trailer cannot seek there).
+    let trailer_at = match file.seek(SeekFrom::End(-(TRAILER_LEN as i64))) {
+        Ok(at) => at,
+        Err(e) if e.kind() == std::io::ErrorKind::InvalidInput => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let file_len = trailer_at + TRAILER_LEN as u64;
     let mut last = [0u8; TRAILER_LEN];
     file.read_exact(&mut last)?;
     let Some(trailer) = Trailer::parse(&last)? else {
@@ -257,16 +260,16 @@ pub fn read_payload_from<R: Read + Seek>(file: &mut R) -> Result<Option<Vec<u8>>
     file.seek(SeekFrom::Start(trailer.payload_offset))?;
     // check_layout bounds the length by the file's size: one allocation of
     // the exact size, filled by one read.
-    let mut payload = Vec::with_capacity(usize::try_from(trailer.payload_len).unwrap_or(0));
-    file.take(trailer.payload_len).read_to_end(&mut payload)?;
-    if payload.len() as u64 != trailer.payload_len {
-        return Err(TrailerError::Truncated {
+    let mut payload = vec![0u8; usize::try_from(trailer.payload_len).unwrap_or(0)];
+    file.read_exact(&mut payload).map_err(|e| match e.kind() {
+        std::io::ErrorKind::UnexpectedEof => TrailerError::Truncated {
             payload_offset: trailer.payload_offset,
             payload_len: trailer.payload_len,
             file_len,
             expected: file_len,
-        });
-    }
+        },
+        _ => TrailerError::Io(e),
+    })?;
     trailer.check_checksum(&payload)?;
     Ok(Some(payload))
 }

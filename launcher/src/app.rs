@@ -209,7 +209,7 @@ fn run_payload(
     opts: &RunOptions,
     assignments: &[Assignment],
 ) -> Result<i32, Failure> {
-    let decision = btf_choice::decide(payload, opts.btf.as_deref())?;
+    let decision = btf_choice::decide(payload, opts.btf.as_deref(), opts.check || opts.verbose)?;
     if opts.check {
         let report = check::report(payload, &decision);
         print!("{}", report.text);

@@ -16,9 +16,10 @@ pub const NATIVE_BTF: &str = "/sys/kernel/btf/vmlinux";
 
 /// The selection and the facts it was made from (also shown by `--check`).
 pub struct Decision {
-    /// This system's identity, when it could be read.
+    /// This system's identity, when it could be read (and was needed, see
+    /// [`decide`]).
     pub identity: Result<KernelId, String>,
-    /// Whether [`NATIVE_BTF`] can be read.
+    /// Whether [`NATIVE_BTF`] can be read (not looked at when `--btf` decides).
     pub native_readable: bool,
     /// The choice.
     pub choice: BtfChoice,
@@ -31,9 +32,20 @@ pub fn native_btf_readable() -> bool {
 
 /// Select the BTF for this system: `--btf` override, native, embedded, or not covered.
 /// Fails only when the payload's BTF for this kernel cannot be decoded.
-pub fn decide(payload: &Payload, override_path: Option<&Path>) -> Result<Decision, Failure> {
-    let native_readable = native_btf_readable();
-    let identity = identity::detect().map_err(|e| format!("{e:#}"));
+/// The system's identity is read when the choice depends on it, or always
+/// with `report` (for `--check`, `-v`): a tool on a kernel with its own BTF
+/// starts without reading os-release.
+pub fn decide(
+    payload: &Payload,
+    override_path: Option<&Path>,
+    report: bool,
+) -> Result<Decision, Failure> {
+    let native_readable = (report || override_path.is_none()) && native_btf_readable();
+    let identity = if report || (override_path.is_none() && !native_readable) {
+        identity::detect().map_err(|e| format!("{e:#}"))
+    } else {
+        Err("not read: the choice does not depend on it".to_string())
+    };
     let choice = match &identity {
         Ok(me) => select::choose(payload, me, native_readable, override_path)
             .kind_ctx(Kind::Payload, || {
@@ -203,6 +215,24 @@ fn sealed_memfd(bytes: &[u8]) -> anyhow::Result<memfd::Memfd> {
 mod tests {
     use super::*;
     use std::io::Read;
+
+    #[test]
+    fn the_identity_is_read_only_when_needed() {
+        use bundle::package::{Meta, Package};
+        let payload = Payload::new(Package::new(b"o", Meta::new("t_bpf")));
+        let btf = Path::new("/some/vmlinux.btf");
+        let quick = decide(&payload, Some(btf), false).unwrap();
+        assert!(matches!(quick.choice, BtfChoice::Override(_)));
+        assert!(quick.identity.is_err(), "--btf decides alone");
+        let reported = decide(&payload, Some(btf), true).unwrap();
+        assert!(matches!(reported.choice, BtfChoice::Override(_)));
+        assert_eq!(reported.native_readable, native_btf_readable());
+        // --check and -v show the identity whatever decides (this machine's
+        // os-release is readable).
+        assert!(reported.identity.is_ok(), "{:?}", reported.identity);
+        let native = decide(&payload, None, false).unwrap();
+        assert_eq!(native.identity.is_ok(), !native_btf_readable());
+    }
 
     #[test]
     fn memfd_holds_the_bytes_and_is_sealed() {
