@@ -33,6 +33,8 @@ endif
 HOST := $(shell rustc -vV 2>/dev/null | sed -n 's/^host: //p')
 export CARGO_BUILD_TARGET := $(HOST)
 export RUSTFLAGS := -C target-feature=+crt-static -C relocation-model=static
+# Doctests link against the same (position-dependent) libraries.
+export RUSTDOCFLAGS := $(RUSTFLAGS)
 CARGO ?= cargo
 BIN_DIR := $(ROOT)/target/$(HOST)/release
 PACKER := $(BIN_DIR)/packer
