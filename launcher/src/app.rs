@@ -253,12 +253,15 @@ fn run_payload(
     // BTF, make the samplers); events wait in their buffers meanwhile.
     let maps = poll::output_maps(&loaded.object);
     let sampled: Vec<&str> = specs.iter().map(|s| s.map.as_str()).collect();
-    eprintln!(
-        "{}: {} program(s) attached; {}; Ctrl-C to stop",
+    // One write (eprintln! writes each piece separately to the unbuffered
+    // stderr): whoever waits for this line gets it whole, at once.
+    let attached = format!(
+        "{}: {} program(s) attached; {}; Ctrl-C to stop\n",
         meta.bpf_skel.obj_name,
         loaded.links.len(),
         output_summary(&maps, &sampled)
     );
+    let _ = std::io::Write::write_all(&mut std::io::stderr(), attached.as_bytes());
 
     let layouts = layout_btf::event_layouts(program.btf(), meta)?;
     let without_layout: Vec<&str> = maps
