@@ -348,16 +348,15 @@ fn read_tar(tar: &Bytes) -> Result<Payload, Error> {
         Some(members) => members,
         None => archive_members(tar)?,
     };
-    let mut package_json: Option<Bytes> = None;
+    let mut package_json: Option<&Bytes> = None;
     let mut btfs = BTreeMap::new();
     let mut shared_btfs: BTreeMap<(usize, usize), Arc<[u8]>> = BTreeMap::new();
-    let mut seen_names: Vec<String> = Vec::new();
-    let mut unique_names: BTreeSet<String> = BTreeSet::new();
+    let mut names: BTreeSet<&str> = BTreeSet::new();
     let (mut object, mut pack) = (None, None);
 
-    for (name, data) in members {
-        if !unique_names.insert(name.clone()) {
-            return Err(Error::DuplicateMember(name));
+    for (name, data) in &members {
+        if !names.insert(name) {
+            return Err(Error::DuplicateMember(name.clone()));
         }
         if name == PACKAGE_JSON {
             package_json = Some(data);
@@ -365,8 +364,8 @@ fn read_tar(tar: &Bytes) -> Result<Payload, Error> {
             object = Some(data);
         } else if name == crate::btf_pack::PACK_MEMBER {
             pack = Some(data);
-        } else if is_archive_member(&name) && name.ends_with(".btf") {
-            let kernel = KernelId::from_archive_path(&name)
+        } else if is_archive_member(name) && name.ends_with(".btf") {
+            let kernel = KernelId::from_archive_path(name)
                 .ok_or_else(|| Error::BadBtfMemberPath(name.clone()))?;
             // A hard link is the same slice as its target: one allocation.
             let btf = shared_btfs
@@ -375,27 +374,26 @@ fn read_tar(tar: &Bytes) -> Result<Payload, Error> {
                 .clone();
             btfs.insert(kernel, btf);
         }
-        seen_names.push(name);
     }
 
     let Some(package_json) = package_json else {
-        let mut members = seen_names
+        let mut listed = members
             .iter()
             .take(8)
-            .cloned()
+            .map(|(name, _)| name.as_str())
             .collect::<Vec<_>>()
             .join(", ");
-        if seen_names.len() > 8 {
-            members.push_str(&format!(", ... ({} in all)", seen_names.len()));
+        if members.len() > 8 {
+            listed.push_str(&format!(", ... ({} in all)", members.len()));
         }
-        if members.is_empty() {
-            members = "none".into();
+        if listed.is_empty() {
+            listed = "none".into();
         }
-        return Err(Error::MissingPackageJson { members });
+        return Err(Error::MissingPackageJson { members: listed });
     };
-    let mut package = Package::from_json(&package_json)?;
+    let mut package = Package::from_json(package_json)?;
     if let Some(object) = object {
-        package.set_raw_object(object)?;
+        package.set_raw_object(object.clone())?;
     }
     if let Some(pack) = pack {
         if let Some(kernel) = btfs.keys().next() {
