@@ -45,6 +45,18 @@ pub struct Assignment {
     pub bytes: Vec<u8>,
 }
 
+impl Assignment {
+    /// `bytes` for global `g`.
+    fn of(g: &Global, bytes: Vec<u8>) -> Assignment {
+        Assignment {
+            name: g.name.clone(),
+            section: g.section.clone(),
+            offset: g.offset,
+            bytes,
+        }
+    }
+}
+
 /// The options for `globals`, named and documented from `meta`, avoiding the
 /// long and short names already taken by `cmd`.
 pub fn global_options(globals: Vec<Global>, meta: &Meta, cmd: &Command) -> Vec<GlobalOption> {
@@ -140,12 +152,7 @@ pub fn default_assignments(globals: &[Global], meta: &Meta) -> Vec<Assignment> {
         .filter_map(|g| {
             VarDoc::find(meta, g)
                 .default_bytes(&g.kind)
-                .map(|bytes| Assignment {
-                    name: g.name.clone(),
-                    section: g.section.clone(),
-                    offset: g.offset,
-                    bytes,
-                })
+                .map(|bytes| Assignment::of(g, bytes))
         })
         .collect()
 }
@@ -218,12 +225,7 @@ pub fn assignments(matches: &ArgMatches, options: &[GlobalOption]) -> Vec<Assign
             _ => matches.get_one::<Vec<u8>>(&set_id).cloned(),
         };
         if let Some(bytes) = given.or_else(|| opt.default.clone()) {
-            out.push(Assignment {
-                name: g.name.clone(),
-                section: g.section.clone(),
-                offset: g.offset,
-                bytes,
-            });
+            out.push(Assignment::of(g, bytes));
         }
     }
     out
